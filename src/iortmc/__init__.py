@@ -1,0 +1,50 @@
+"""iortmc: Monte Carlo dose engine for intraoperative radiotherapy.
+
+Public API (see docs/ and ../shared/DESIGN.md)::
+
+    import iortmc as mc
+    water = mc.material("water")
+    ph = mc.Phantom.box(shape=(200, 200, 200), voxel_size=0.1, material="water")
+    src = mc.PointSource(spectrum=mc.Spectrum.mono(0.05), position=(0, 0, 0))
+    res = mc.simulate(ph, src, histories=1_000_000, seed=1)
+
+Heavy modules (numba kernels, plotting) are imported lazily, so ``import iortmc`` stays fast.
+"""
+
+from importlib import import_module as _import_module
+
+__version__ = "0.1.0"
+
+from .errors import DataError, InputError, IortmcError  # noqa: E402
+from .materials import Material, material  # noqa: E402
+from . import materials, units  # noqa: E402
+from .geometry import Phantom  # noqa: E402
+
+_LAZY = {
+    "simulate": ("iortmc.simulate", "simulate"),
+    "Spectrum": ("iortmc.sources", "Spectrum"),
+    "PointSource": ("iortmc.sources", "PointSource"),
+    "DoseResult": ("iortmc.result", "DoseResult"),
+    "load": ("iortmc.result", "load"),
+    "merge": ("iortmc.result", "merge"),
+    "analysis": ("iortmc.analysis", None),
+    "tables": ("iortmc.tables", None),
+}
+
+__all__ = ["__version__", "DataError", "InputError", "IortmcError", "Material", "material",
+           "materials", "units", "Phantom", *_LAZY]
+
+
+def __getattr__(name):
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'iortmc' has no attribute {name!r}") from None
+    mod = _import_module(module)
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
