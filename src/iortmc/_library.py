@@ -186,7 +186,7 @@ LIBRARY = {
         },
         "I_eV": 75.3,
         "aliases": ("lung_tissue_icrp",),
-        "description": "ICRP lung tissue at tissue density 1.05 g/cm3, i.e. not inflated (NIST ESTAR 'Lung (ICRP)').",
+        "description": "ICRP lung tissue at 1.05 g/cm3, not inflated (NIST ESTAR 'Lung (ICRP)').",
         "citation": _ESTAR + _ICRP23,
     },
     "lung_inflated": {

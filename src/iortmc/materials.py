@@ -117,11 +117,13 @@ def bragg_mean_excitation_energy(composition: Mapping[str, float]) -> float:
         return float(_elements.element(_elements.symbol_to_z(symbol)).I_eV)
     num = 0.0
     den = 0.0
+    zs = [_elements.symbol_to_z(s) for s in composition]
+    compound = any(z in _CONDENSED_I_EV for z in zs)
     for symbol, w in composition.items():
         z = _elements.symbol_to_z(symbol)
         i_ev = _CONDENSED_I_EV.get(z)
         if i_ev is None:
-            i_ev = _CONDENSED_FACTOR * float(_elements.element(z).I_eV)
+            i_ev = float(_elements.element(z).I_eV) * (_CONDENSED_FACTOR if compound else 1.0)
         zoa = w * z / _elements.atomic_weight(z)
         num += zoa * math.log(i_ev)
         den += zoa
@@ -147,7 +149,7 @@ class Material:
     Examples
     --------
     >>> gland = Material("gland", density=1.04, composition={"H": 0.102, "C": 0.184, "N": 0.032,
-    ...                  "O": 0.677, "P": 0.005})   # doctest: +SKIP
+    ...                  "O": 0.677, "P": 0.005})   # illustrative fractions  # doctest: +SKIP
     """
 
     def __init__(

@@ -228,8 +228,8 @@ def build_tables(material) -> MaterialTables:
 
     eg = base_grid()
     A = np.array([el.atomic_weight for el in els])
-    shells_b = [el.shell_binding_eV for el in els]
-    shells_n = [el.shell_occupancy for el in els]
+    shells_b = [el.estar_shell_binding_eV for el in els]
+    shells_n = [el.estar_shell_occupancy for el in els]
     kwargs = dict(shell_binding_eV=shells_b, shell_occupancy=shells_n)
     s_col = _stopping.bethe_collision(eg, zs, w, A, material.I_eV, material.density, particle="e-", **kwargs)
     s_col_pos = _stopping.bethe_collision(eg, zs, w, A, material.I_eV, material.density, particle="e+", **kwargs)
