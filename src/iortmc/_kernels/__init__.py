@@ -1,0 +1,1 @@
+"""numba-compiled transport kernels. Imported only by :mod:`iortmc.simulate` and tests."""

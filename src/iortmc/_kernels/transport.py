@@ -1,0 +1,454 @@
+"""Photon histories, batches and waves (numba).
+
+Tracking: Woodcock (delta) tracking with a per-energy majorant over the voxel grid (voxel densities
+included). In kerma mode the flight is also walked voxel by voxel (Amanatides-Woo traversal) to score
+the collision-kerma track-length estimator E * l * (mu_en/rho) / V_voxel; in analog mode only the
+interaction sites are located.
+
+Scoring is history by history (Walters, Kawrakow and Rogers, Med. Phys. 29 (2002) 2745). Each slot
+owns a record array ``rec[voxel] = (acc, s1, s2, last)``: 32 bytes in one cache line, so a voxel step
+touches one line (separate arrays cost four cache misses per step, 4x slower in a 200^3 grid). When a
+history scores in a voxel last scored by an earlier history, that history's sum ``acc`` is folded into
+``s1`` (sum of per-history values) and ``s2`` (sum of squares) first; voxels first scored in the
+batch join the batch list. A wave runs one batch per slot in parallel; the host then adds the slots'
+sums into the totals in increasing batch order, touching only voxels that were scored. Each history's random stream
+depends only on (seed, history number), so results are bitwise identical for any number of threads.
+
+Tallies are specific energy in MeV/g; :mod:`iortmc.simulate` converts to Gy.
+
+Energy-balance record per batch (``ebal`` columns):
+0 emitted, 1 deposited at interaction sites (analog), 2 escaped, 3 below cut-off (deposited on the
+spot), 4 real interactions, 5 fictitious interactions, 6 primaries transmitted unscattered (count),
+7 their energy.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .photon import (ELECTRON_MASS, isotropic, rotate, sample_compton, sample_fluorescence,
+                     sample_photoelectric_shell, sample_rayleigh)
+from .rng import seed_history, uniform
+
+NEBAL = 8
+_BIG = 1.0e30
+_STACK = 64
+
+
+@njit(cache=True, inline="always")
+def energy_index(pt, E):
+    """(i, f): E lies in [energy[i], energy[i+1]) at fraction f (the upper copy at an edge)."""
+    c = int((math.log(E) - pt.hint_log_emin) * pt.hint_inv_dlog)
+    nh = pt.hint.shape[0]
+    if c < 0:
+        c = 0
+    elif c >= nh:
+        c = nh - 1
+    i = pt.hint[c]
+    n = pt.energy.shape[0]
+    while i < n - 2 and pt.energy[i + 1] <= E:
+        i += 1
+    e0 = pt.energy[i]
+    e1 = pt.energy[i + 1]
+    f = (E - e0) / (e1 - e0)
+    if f < 0.0:
+        f = 0.0
+    elif f > 1.0:
+        f = 1.0
+    return i, f
+
+
+@njit(cache=True, inline="always")
+def lerp2(a, m, i, f):
+    return a[m, i] + f * (a[m, i + 1] - a[m, i])
+
+
+@njit(cache=True, inline="always")
+def lerp1(a, i, f):
+    return a[i] + f * (a[i + 1] - a[i])
+
+
+@njit(cache=True, inline="always")
+def score(vox, value, hf, hbase, rec, bl, cnt):
+    """Add ``value`` (MeV/g) to voxel ``vox`` for history ``hf`` (history number as a float).
+
+    ``rec[vox] = (acc, s1, s2, last)``: the running sum of the history that scored last, the batch's
+    sums of per-history values and of their squares, and that history's number. A new history
+    first folds the previous one's sum into s1 and s2; a voxel first scored in this batch joins the
+    batch list ``bl``.
+    """
+    last = rec[vox, 3]
+    if last != hf:
+        if last >= hbase:
+            a = rec[vox, 0]
+            rec[vox, 1] += a
+            rec[vox, 2] += a * a
+        else:
+            n = cnt[1]
+            bl[n] = vox
+            cnt[1] = n + 1
+        rec[vox, 0] = value
+        rec[vox, 3] = hf
+    else:
+        rec[vox, 0] += value
+
+
+@njit(cache=True)
+def end_batch(rec, bl, cnt):
+    """Fold the last pending history sums of the batch into s1, s2."""
+    for t in range(cnt[1]):
+        v = bl[t]
+        a = rec[v, 0]
+        rec[v, 1] += a
+        rec[v, 2] += a * a
+        rec[v, 0] = 0.0
+
+
+@njit(cache=True, inline="always")
+def sample_source_energy(src, s):
+    nb = src.e_lo.shape[0]
+    r = uniform(s) * nb
+    b = int(r)
+    if b >= nb:
+        b = nb - 1
+    if r - b >= src.alias_prob[b]:
+        b = src.alias_index[b]
+    lo = src.e_lo[b]
+    hi = src.e_hi[b]
+    if hi > lo:
+        return lo + uniform(s) * (hi - lo)
+    return lo
+
+
+@njit(cache=True, inline="always")
+def _voxel_coord(p, p0, d, n):
+    c = int(math.floor((p - p0) / d))
+    if c < 0:
+        c = 0
+    elif c >= n:
+        c = n - 1
+    return c
+
+
+@njit(cache=True)
+def enter_box(geo, x, y, z, u, v, w):
+    """Distance along (u, v, w) at which a point outside the grid enters it, or -1 if it misses."""
+    tmin = 0.0
+    tmax = _BIG
+    lo = (geo.x0, geo.y0, geo.z0)
+    hi = (geo.x0 + geo.nx * geo.dx, geo.y0 + geo.ny * geo.dy, geo.z0 + geo.nz * geo.dz)
+    p = (x, y, z)
+    d = (u, v, w)
+    for a in range(3):
+        if d[a] == 0.0:
+            if p[a] < lo[a] or p[a] >= hi[a]:
+                return -1.0
+        else:
+            t1 = (lo[a] - p[a]) / d[a]
+            t2 = (hi[a] - p[a]) / d[a]
+            if t1 > t2:
+                t1, t2 = t2, t1
+            if t1 > tmin:
+                tmin = t1
+            if t2 < tmax:
+                tmax = t2
+    if tmax <= tmin:
+        return -1.0
+    return tmin
+
+
+@njit(cache=True)
+def inside(geo, x, y, z):
+    return (geo.x0 <= x < geo.x0 + geo.nx * geo.dx and geo.y0 <= y < geo.y0 + geo.ny * geo.dy
+            and geo.z0 <= z < geo.z0 + geo.nz * geo.dz)
+
+
+@njit(cache=True)
+def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, rec, bl, cnt, ebal,
+                     stack, kf):
+    """Follow one photon to absorption, escape or cut-off; secondaries go on ``stack``."""
+    nx = geo.nx
+    ny = geo.ny
+    nz = geo.nz
+    kerma = opt.scoring == 0
+    nmat = pt.mu_total.shape[0]
+    inv_vol = 1.0 / (geo.dx * geo.dy * geo.dz)
+    if not inside(geo, x, y, z):
+        t = enter_box(geo, x, y, z, u, v, w)
+        if t < 0.0:
+            ebal[2] += E
+            if primary:
+                ebal[6] += 1.0
+                ebal[7] += E
+            return
+        x += u * t
+        y += v * t
+        z += w * t
+    i = _voxel_coord(x, geo.x0, geo.dx, nx)
+    j = _voxel_coord(y, geo.y0, geo.dy, ny)
+    k = _voxel_coord(z, geo.z0, geo.dz, nz)
+    while True:
+        vox = (k * ny + j) * nx + i
+        if E < opt.photon_cutoff:
+            ebal[3] += E
+            score(vox, E * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+            return
+        ie, fe = energy_index(pt, E)
+        mu_maj = lerp1(pt.majorant, ie, fe)
+        escaped = False
+        if kerma:
+            for m in range(nmat):
+                kf[m] = E * lerp2(pt.mu_en, m, ie, fe) * inv_vol
+            # voxel walk from (x, y, z) in voxel (i, j, k)
+            if u > 0.0:
+                sx = 1
+                tmx = (geo.x0 + (i + 1) * geo.dx - x) / u
+                tdx = geo.dx / u
+            elif u < 0.0:
+                sx = -1
+                tmx = (geo.x0 + i * geo.dx - x) / u
+                tdx = -geo.dx / u
+            else:
+                sx = 0
+                tmx = _BIG
+                tdx = _BIG
+            if v > 0.0:
+                sy = 1
+                tmy = (geo.y0 + (j + 1) * geo.dy - y) / v
+                tdy = geo.dy / v
+            elif v < 0.0:
+                sy = -1
+                tmy = (geo.y0 + j * geo.dy - y) / v
+                tdy = -geo.dy / v
+            else:
+                sy = 0
+                tmy = _BIG
+                tdy = _BIG
+            if w > 0.0:
+                sz = 1
+                tmz = (geo.z0 + (k + 1) * geo.dz - z) / w
+                tdz = geo.dz / w
+            elif w < 0.0:
+                sz = -1
+                tmz = (geo.z0 + k * geo.dz - z) / w
+                tdz = -geo.dz / w
+            else:
+                sz = 0
+                tmz = _BIG
+                tdz = _BIG
+            t = 0.0
+            left = -math.log(uniform(s)) / mu_maj
+            while True:
+                vox = (k * ny + j) * nx + i
+                tnext = tmx
+                if tmy < tnext:
+                    tnext = tmy
+                if tmz < tnext:
+                    tnext = tmz
+                if t + left < tnext:
+                    t += left
+                    m = geo.mat[vox]
+                    score(vox, kf[m] * left, hf, hbase, rec, bl, cnt)
+                    mu_real = geo.rho[vox] * lerp2(pt.mu_total, m, ie, fe)
+                    if uniform(s) * mu_maj <= mu_real:
+                        break
+                    ebal[5] += 1.0
+                    left = -math.log(uniform(s)) / mu_maj
+                else:
+                    seg = tnext - t
+                    if seg > 0.0:
+                        score(vox, kf[geo.mat[vox]] * seg, hf, hbase, rec, bl, cnt)
+                        left -= seg
+                        t = tnext
+                    if tmx <= tmy and tmx <= tmz:
+                        i += sx
+                        tmx += tdx
+                        if i < 0 or i >= nx:
+                            escaped = True
+                            break
+                    elif tmy <= tmz:
+                        j += sy
+                        tmy += tdy
+                        if j < 0 or j >= ny:
+                            escaped = True
+                            break
+                    else:
+                        k += sz
+                        tmz += tdz
+                        if k < 0 or k >= nz:
+                            escaped = True
+                            break
+            if escaped:
+                ebal[2] += E
+                if primary:
+                    ebal[6] += 1.0
+                    ebal[7] += E
+                return
+            x += u * t
+            y += v * t
+            z += w * t
+        else:
+            while True:
+                d = -math.log(uniform(s)) / mu_maj
+                x += u * d
+                y += v * d
+                z += w * d
+                if not inside(geo, x, y, z):
+                    escaped = True
+                    break
+                i = _voxel_coord(x, geo.x0, geo.dx, nx)
+                j = _voxel_coord(y, geo.y0, geo.dy, ny)
+                k = _voxel_coord(z, geo.z0, geo.dz, nz)
+                vox = (k * ny + j) * nx + i
+                mu_real = geo.rho[vox] * lerp2(pt.mu_total, geo.mat[vox], ie, fe)
+                if uniform(s) * mu_maj <= mu_real:
+                    break
+                ebal[5] += 1.0
+            if escaped:
+                ebal[2] += E
+                if primary:
+                    ebal[6] += 1.0
+                    ebal[7] += E
+                return
+        # ---------------------------------------------------------------- real interaction
+        primary = False
+        ebal[4] += 1.0
+        m = geo.mat[vox]
+        mu_m = lerp2(pt.mu_total, m, ie, fe)
+        r = uniform(s) * mu_m
+        p_photo = lerp2(pt.mu_photo, m, ie, fe)
+        if r < p_photo:
+            # photoelectric: element, shell, fluorescence
+            lo = pt.el_start[m]
+            hi = pt.el_start[m + 1]
+            slot = hi - 1
+            for q in range(lo, hi):
+                if r < lerp2(pt.el_photo, q, ie, fe):
+                    slot = q
+                    break
+            a = pt.el_atom[slot]
+            shell = sample_photoelectric_shell(E, pt.sh_start[a], pt.sh_start[a + 1], pt.sh_binding,
+                                               pt.sh_jump, s)
+            ef = 0.0
+            if shell >= 0:
+                ef = sample_fluorescence(shell, pt.sh_yield, pt.ln_start, pt.ln_energy, pt.ln_cum, s)
+            local = E
+            if ef >= opt.photon_cutoff and ef < E and stack[0, 0] < _STACK - 1:
+                n = int(stack[0, 0]) + 1
+                fu, fv, fw = isotropic(s)
+                stack[n, 0] = x
+                stack[n, 1] = y
+                stack[n, 2] = z
+                stack[n, 3] = fu
+                stack[n, 4] = fv
+                stack[n, 5] = fw
+                stack[n, 6] = ef
+                stack[0, 0] = n
+                local = E - ef
+            if not kerma:
+                ebal[1] += local
+                score(vox, local * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+            return
+        r -= p_photo
+        p_rayl = lerp2(pt.mu_rayl, m, ie, fe)
+        if r < p_rayl:
+            cost = sample_rayleigh(E, pt.ff_q, pt.ff_cum[m], s)
+            u, v, w = rotate(u, v, w, cost, 2.0 * math.pi * uniform(s))
+            continue
+        r -= p_rayl
+        p_compt = lerp2(pt.mu_compt, m, ie, fe)
+        if r < p_compt or E <= 2.0 * ELECTRON_MASS:
+            Ep, cost = sample_compton(E, pt.sf[m], pt.sf_inv_du, s)
+            if not kerma:
+                ebal[1] += E - Ep
+                score(vox, (E - Ep) * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+            E = Ep
+            u, v, w = rotate(u, v, w, cost, 2.0 * math.pi * uniform(s))
+            continue
+        # pair production: charged particles deposit locally, annihilation photons at the site
+        local = E - 2.0 * ELECTRON_MASS
+        if not kerma:
+            ebal[1] += local
+            score(vox, local * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+        au, av, aw = isotropic(s)
+        for sign in (1.0, -1.0):
+            n = int(stack[0, 0]) + 1
+            if n >= _STACK:
+                ebal[3] += ELECTRON_MASS
+                score(vox, ELECTRON_MASS * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+                continue
+            stack[n, 0] = x
+            stack[n, 1] = y
+            stack[n, 2] = z
+            stack[n, 3] = sign * au
+            stack[n, 4] = sign * av
+            stack[n, 5] = sign * aw
+            stack[n, 6] = ELECTRON_MASS
+            stack[0, 0] = n
+        return
+
+
+@njit(cache=True)
+def run_batch(pt, geo, src, opt, h0, h1, rec, bl, cnt, ebal):
+    """Histories h0..h1-1 into one slot's buffers; ``ebal`` is this batch's energy-balance row."""
+    s = np.empty(4, dtype=np.uint64)
+    stack = np.zeros((_STACK, 7))
+    kf = np.zeros(pt.mu_total.shape[0])
+    cnt[0] = 0
+    cnt[1] = 0
+    cnt[2] = 0
+    for h in range(h0, h1):
+        seed_history(opt.seed, h, s)
+        E = sample_source_energy(src, s)
+        ebal[0] += E
+        if src.kind == 0:
+            u, v, w = isotropic(s)
+        else:
+            u = src.direction[0]
+            v = src.direction[1]
+            w = src.direction[2]
+        transport_photon(pt, geo, opt, src.position[0], src.position[1], src.position[2], u, v, w, E,
+                         True, s, float(h), float(h0), rec, bl, cnt, ebal, stack, kf)
+        while stack[0, 0] > 0:
+            n = int(stack[0, 0])
+            stack[0, 0] = n - 1
+            transport_photon(pt, geo, opt, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3],
+                             stack[n, 4], stack[n, 5], stack[n, 6], False, s, float(h), float(h0),
+                             rec, bl, cnt, ebal, stack, kf)
+    end_batch(rec, bl, cnt)
+
+
+@njit(cache=True, parallel=True)
+def run_wave(pt, geo, src, opt, starts, b0, nb, rec, bl, cnt, ebal):
+    """Batches b0..b0+nb-1 in parallel, batch b0+q in slot q."""
+    for q in prange(nb):
+        b = b0 + q
+        run_batch(pt, geo, src, opt, starts[b], starts[b + 1], rec[q], bl[q], cnt[q], ebal[b])
+
+
+@njit(cache=True)
+def merge_wave(nb, rec, bl, cnt, tot1, tot2):
+    """Add the slots' batch sums into the totals in slot (= batch) order and clear the slots."""
+    for q in range(nb):
+        r = rec[q]
+        b = bl[q]
+        for t in range(cnt[q, 1]):
+            v = b[t]
+            tot1[v] += r[v, 1]
+            tot2[v] += r[v, 2]
+            r[v, 1] = 0.0
+            r[v, 2] = 0.0
+        cnt[q, 1] = 0
+
+
+@njit(cache=True, parallel=True)
+def init_records(rec):
+    """Zero the slots' records; no history has scored anywhere (last = -1)."""
+    for q in range(rec.shape[0]):
+        r = rec[q]
+        for v in prange(r.shape[0]):
+            r[v, 0] = 0.0
+            r[v, 1] = 0.0
+            r[v, 2] = 0.0
+            r[v, 3] = -1.0

@@ -1,0 +1,360 @@
+"""simulate(): validate the problem, pack plain arrays, run the kernels in batches, build a DoseResult.
+
+The user never sees kernel arrays; the kernels never see Python objects.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import numpy as np
+
+from . import _elements
+from .errors import InputError
+from .geometry import Phantom
+from .sources import PencilBeam, PointSource
+from .tables import base_grid, loglog_interp, material_tables, E_MIN, E_MAX
+
+__all__ = ["simulate", "pack_photon_tables", "MEV_PER_G_TO_GY", "DEFAULT_BATCHES"]
+
+#: 1 MeV/g in Gy (J/kg).
+MEV_PER_G_TO_GY = 1.602176634e-10
+DEFAULT_BATCHES = 100
+KERMA_DEFAULT_BELOW_MEV = 0.2
+_HINT_CELLS = 4096
+_SF_NU = 1024
+_SF_UMAX = 8.0        # sqrt(x) upper end of the S(x) table, x in 1/Angstrom; S = Z beyond
+_FF_NQ = 480          # q = x^2 grid for the Rayleigh cumulative
+_KNOWN_OPTIONS = {"threads", "batches", "scoring", "photon_cutoff", "progress"}
+
+
+# ---------------------------------------------------------------------------- table packing
+def _edge_flags(grid):
+    lower = np.zeros(grid.shape, dtype=bool)
+    lower[:-1] = grid[1:] == grid[:-1]
+    return lower
+
+
+def _problem_grid(tables):
+    edges = []
+    for t in tables:
+        e = t.energy
+        edges.extend(e[1:][e[1:] == e[:-1]].tolist())
+    edges = np.unique(np.array(edges, dtype=np.float64))
+    base = base_grid()
+    keep = np.ones(base.shape, dtype=bool)
+    for e in edges:
+        keep &= np.abs(base / e - 1.0) > 1e-4
+    return np.sort(np.concatenate([base[keep], edges, edges]))
+
+
+def _hint(grid):
+    lmin = math.log(E_MIN)
+    dlog = (math.log(E_MAX) - lmin) / _HINT_CELLS
+    starts = np.exp(lmin + dlog * np.arange(_HINT_CELLS))
+    hint = np.searchsorted(grid, starts, side="right") - 1
+    hint = np.clip(hint, 0, len(grid) - 2).astype(np.int64)
+    return hint, lmin, 1.0 / dlog
+
+
+def _sf_table(material):
+    """S(x)/Z of a mixture on a grid uniform in u = sqrt(x)."""
+    u = np.linspace(0.0, _SF_UMAX, _SF_NU)
+    x = u * u
+    num = np.zeros_like(x)
+    den = 0.0
+    for sym, w in material.composition.items():
+        z = _elements.symbol_to_z(sym)
+        el = _elements.element(z)
+        n = w / el.atomic_weight
+        num += n * np.interp(x, el.x, el.incoherent_sf, right=float(z))
+        den += n * z
+    out = num / den
+    out[-1] = 1.0
+    return np.minimum(out, 1.0)
+
+
+def _ff_tables(material, q):
+    x = np.sqrt(q)
+    f2 = np.zeros_like(q)
+    for sym, w in material.composition.items():
+        el = _elements.element(_elements.symbol_to_z(sym))
+        f = np.interp(x, el.x, el.form_factor, right=0.0)
+        f2 += (w / el.atomic_weight) * f * f
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (f2[1:] + f2[:-1]) * np.diff(q))])
+    return cum / cum[-1]
+
+
+def pack_photon_tables(materials, max_density):
+    """Build the kernel's PhotonTables for ``materials``; ``max_density[m]`` bounds each material's
+    voxel densities (g/cm3; 0 for a material no voxel uses)."""
+    from ._kernels.types import PhotonTables
+
+    tabs = [material_tables(m) for m in materials]
+    grid = _problem_grid(tabs)
+    below = _edge_flags(grid)
+    nm, ne = len(materials), len(grid)
+
+    def on_grid(attr):
+        return np.array([loglog_interp(t.energy, getattr(t, attr), grid, below) for t in tabs])
+
+    mu_rayl = on_grid("mu_rayleigh")
+    mu_compt = on_grid("mu_compton")
+    mu_pair = on_grid("mu_pair")
+    mu_en = on_grid("mu_en")
+
+    # photoelectric per element (cumulative within each material); the material's photo coefficient
+    # is the last cumulative value, so element selection and the total agree exactly.
+    atoms: list[int] = []
+    el_start = [0]
+    el_rows = []
+    el_atom = []
+    mu_photo = np.zeros((nm, ne))
+    for mi, m in enumerate(materials):
+        cum = np.zeros(ne)
+        for sym, w in m.composition.items():
+            z = _elements.symbol_to_z(sym)
+            el = _elements.element(z)
+            cum = cum + w * loglog_interp(el.photon_energy, el.photoelectric, grid, below)
+            el_rows.append(cum.copy())
+            if z not in atoms:
+                atoms.append(z)
+            el_atom.append(atoms.index(z))
+        el_start.append(len(el_rows))
+        mu_photo[mi] = cum
+    mu_total = mu_photo + mu_rayl + mu_compt + mu_pair
+    majorant = np.max(mu_total * np.asarray(max_density, dtype=np.float64)[:, None], axis=0)
+    if np.any(majorant <= 0):
+        raise InputError("the phantom has no material with positive density")
+
+    # atomic relaxation data: shells ordered by decreasing binding energy
+    sh_start = [0]
+    sh_binding, sh_jump, sh_yield, ln_start, ln_energy, ln_cum = [], [], [], [0], [], []
+    for z in atoms:
+        el = _elements.element(z)
+        order = np.argsort(-np.asarray(el.shell_binding_energy))
+        for si in order:
+            sh_binding.append(float(el.shell_binding_energy[si]))
+            sh_jump.append(float(el.shell_jump_factor[si]))
+            sh_yield.append(float(el.shell_fluor_yield[si]))
+            sel = np.asarray(el.line_shell) == si
+            p = np.asarray(el.line_probability, dtype=np.float64)[sel]
+            e = np.asarray(el.line_energy, dtype=np.float64)[sel]
+            if p.size and p.sum() > 0:
+                c = np.cumsum(p) / p.sum()
+                c[-1] = 1.0
+                ln_energy.extend(e.tolist())
+                ln_cum.extend(c.tolist())
+            ln_start.append(len(ln_energy))
+        sh_start.append(len(sh_binding))
+
+    q = np.concatenate([[0.0], np.logspace(-8.0, 4.0, _FF_NQ - 1)])
+    hint, lmin, inv_dlog = _hint(grid)
+    f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
+    return PhotonTables(
+        energy=f64(grid), hint=hint, hint_log_emin=float(lmin), hint_inv_dlog=float(inv_dlog),
+        mu_total=f64(mu_total), mu_photo=f64(mu_photo), mu_rayl=f64(mu_rayl), mu_compt=f64(mu_compt),
+        mu_pair=f64(mu_pair), mu_en=f64(mu_en), majorant=f64(majorant),
+        el_start=i64(el_start), el_photo=f64(np.array(el_rows)), el_atom=i64(el_atom),
+        sh_start=i64(sh_start), sh_binding=f64(sh_binding), sh_jump=f64(sh_jump),
+        sh_yield=f64(sh_yield), ln_start=i64(ln_start), ln_energy=f64(ln_energy if ln_energy else [0.0]),
+        ln_cum=f64(ln_cum if ln_cum else [1.0]),
+        sf=f64(np.array([_sf_table(m) for m in materials])), sf_inv_du=float((_SF_NU - 1) / _SF_UMAX),
+        ff_q=f64(q), ff_cum=f64(np.array([_ff_tables(m, q) for m in materials])),
+    )
+
+
+def pack_geometry(phantom: Phantom):
+    from ._kernels.types import Geometry
+
+    nz, ny, nx = phantom.shape
+    dx, dy, dz = phantom.voxel_size
+    x0, y0, z0 = phantom.origin
+    rho = np.ascontiguousarray(phantom.density.ravel(), dtype=np.float64)
+    return Geometry(nx=int(nx), ny=int(ny), nz=int(nz), dx=float(dx), dy=float(dy), dz=float(dz),
+                    x0=float(x0), y0=float(y0), z0=float(z0),
+                    mat=np.ascontiguousarray(phantom.index.ravel(), dtype=np.int32), rho=rho,
+                    inv_mass=1.0 / (rho * phantom.voxel_volume))
+
+
+def pack_source(source):
+    from ._kernels.types import SourceData
+
+    sp = source.spectrum
+    return SourceData(kind=int(source.kind), position=np.array(source.position, dtype=np.float64),
+                      direction=np.array(source.direction, dtype=np.float64),
+                      e_lo=np.ascontiguousarray(sp.e_lo), e_hi=np.ascontiguousarray(sp.e_hi),
+                      alias_prob=np.ascontiguousarray(sp.alias_prob),
+                      alias_index=np.ascontiguousarray(sp.alias_index, dtype=np.int64))
+
+
+# ---------------------------------------------------------------------------- validation
+def _check_int(name, value, minimum, maximum=None):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise InputError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if value < minimum or (maximum is not None and value > maximum):
+        rng = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise InputError(f"{name} must be {rng}, got {value}")
+    return value
+
+
+def _max_threads():
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def _validate(phantom, source, histories, seed, options):
+    unknown = set(options) - _KNOWN_OPTIONS
+    if unknown:
+        raise InputError(f"unknown option(s) {', '.join(sorted(unknown))}; known options: "
+                         f"{', '.join(sorted(_KNOWN_OPTIONS))}")
+    if not isinstance(phantom, Phantom):
+        raise InputError(f"phantom must be an iortmc.Phantom, got {type(phantom).__name__}")
+    if not isinstance(source, (PointSource, PencilBeam)):
+        raise InputError(f"source must be an iortmc source (PointSource, PencilBeam), got {type(source).__name__}")
+    histories = _check_int("histories", histories, 1, 2**62)
+    seed = _check_int("seed", seed, 0, 2**63 - 1)
+    threads = options.get("threads")
+    maxt = _max_threads()
+    threads = maxt if threads is None else _check_int("threads", threads, 1, maxt)
+    batches = _check_int("batches", options.get("batches", DEFAULT_BATCHES), 1)
+    batches = min(batches, histories)
+    scoring = options.get("scoring")
+    if scoring is None:
+        scoring = "kerma" if source.spectrum.max_energy < KERMA_DEFAULT_BELOW_MEV else "analog"
+    if scoring not in ("kerma", "analog"):
+        raise InputError(f"scoring must be 'kerma' or 'analog', got {scoring!r}")
+    cutoff = options.get("photon_cutoff", E_MIN)
+    try:
+        cutoff = float(cutoff)
+    except (TypeError, ValueError):
+        raise InputError(f"photon_cutoff must be a number in MeV, got {cutoff!r}") from None
+    if not math.isfinite(cutoff) or cutoff < E_MIN or cutoff >= E_MAX:
+        raise InputError(f"photon_cutoff must be between {E_MIN} and {E_MAX} MeV, got {cutoff}")
+    # phantom arrays are validated by Phantom; re-check what users may have edited in place
+    if phantom.density.shape != phantom.index.shape:
+        raise InputError(f"phantom density shape {phantom.density.shape} differs from index shape {phantom.index.shape}")
+    Phantom._check_density(phantom.density)
+    if phantom.index.min() < 0 or phantom.index.max() >= len(phantom.materials):
+        raise InputError("phantom index refers to a material that does not exist")
+    return histories, seed, threads, batches, scoring, cutoff, bool(options.get("progress", False))
+
+
+# ---------------------------------------------------------------------------- driver
+_COMPILED = False
+
+
+def simulate(phantom, source, histories, seed=1, **options):
+    """Transport ``histories`` source particles through ``phantom`` and score dose.
+
+    Parameters
+    ----------
+    phantom : Phantom
+    source : PointSource or PencilBeam
+    histories : int
+        Number of source particles (> 0).
+    seed : int
+        Random seed (0 <= seed < 2**63). Same seed, same answer, for any ``threads``.
+    threads : int, optional
+        Worker threads (default: all numba threads).
+    batches : int, optional
+        Number of batches (default 100, at most ``histories``); the unit of parallel work.
+    scoring : {"kerma", "analog"}, optional
+        ``kerma``: collision-kerma track-length estimator (default for photon sources whose maximum
+        energy is below 200 keV, where secondary electrons travel < 0.3 mm); ``analog``: energy
+        deposited at interaction sites (charged particles deposit on the spot in this version).
+    photon_cutoff : float, optional
+        Photons below this energy (MeV, default 1 keV) deposit their energy on the spot.
+    progress : bool, optional
+        Print a progress line per wave to stderr.
+
+    Returns
+    -------
+    DoseResult
+        Dose in Gy per history, [z, y, x], with history-by-history uncertainties.
+    """
+    global _COMPILED
+    histories, seed, threads, batches, scoring, cutoff, progress = _validate(
+        phantom, source, histories, seed, options)
+    t_start = time.perf_counter()
+    cpu_start = time.process_time()
+
+    import numba
+
+    from ._kernels import transport
+    from ._kernels.types import Options
+    from .result import DoseResult
+
+    geo = pack_geometry(phantom)
+    nm = len(phantom.materials)
+    max_rho = np.zeros(nm)
+    np.maximum.at(max_rho, phantom.index.ravel(), phantom.density.ravel())
+    pt = pack_photon_tables(phantom.materials, max_rho)
+    src = pack_source(source)
+    opt = Options(seed=int(seed), scoring=0 if scoring == "kerma" else 1, photon_cutoff=float(cutoff))
+
+    nvox = phantom.index.size
+    nslots = min(threads, batches)
+    rec = np.empty((nslots, nvox, 4))
+    bl = np.zeros((nslots, nvox), dtype=np.int64)
+    cnt = np.zeros((nslots, 4), dtype=np.int64)
+    tot1 = np.zeros(nvox)
+    tot2 = np.zeros(nvox)
+    ebal = np.zeros((batches, transport.NEBAL))
+    starts = np.array([(b * histories) // batches for b in range(batches + 1)], dtype=np.int64)
+
+    numba.set_num_threads(threads)
+    t_compile = time.perf_counter()
+    if not _COMPILED:
+        transport.run_wave(pt, geo, src, opt, starts, 0, 0, rec, bl, cnt, ebal)
+        transport.merge_wave(0, rec, bl, cnt, tot1, tot2)
+        transport.init_records(rec[:0])
+        _COMPILED = True
+    compile_s = time.perf_counter() - t_compile
+    t_run = time.perf_counter()
+    transport.init_records(rec)
+    for b0 in range(0, batches, nslots):
+        nb = min(nslots, batches - b0)
+        transport.run_wave(pt, geo, src, opt, starts, b0, nb, rec, bl, cnt, ebal)
+        transport.merge_wave(nb, rec, bl, cnt, tot1, tot2)
+        if progress:
+            done = int(starts[b0 + nb])
+            print(f"\riortmc: {done}/{histories} histories", end="", file=sys.stderr)
+    if progress:
+        print(file=sys.stderr)
+    run_s = time.perf_counter() - t_run
+
+    shape = phantom.shape
+    dose_sum = (tot1 * MEV_PER_G_TO_GY).reshape(shape)
+    dose_sum2 = (tot2 * MEV_PER_G_TO_GY**2).reshape(shape)
+    e = np.zeros(transport.NEBAL)
+    for b in range(batches):  # fixed order: bitwise reproducible
+        e += ebal[b]
+    mass = phantom.voxel_mass().ravel()
+    energy_balance = {
+        "emitted": float(e[0]),
+        "deposited": float(e[1]),
+        "escaped": float(e[2]),
+        "below_cutoff": float(e[3]),
+        "scored": float(np.dot(tot1, mass)),
+        "interactions": float(e[4]),
+        "fictitious": float(e[5]),
+        "transmitted_unscattered": float(e[6]),
+        "transmitted_unscattered_energy": float(e[7]),
+    }
+    opts = {"scoring": scoring, "photon_cutoff": cutoff, "threads": threads, "batches": batches,
+            "transport": "photon (charged particles deposit locally)"}
+    timing = {"wall_s": time.perf_counter() - t_start, "cpu_s": time.process_time() - cpu_start,
+              "compile_s": compile_s}
+    metadata = {"transport_s": run_s, "histories_per_s": histories / run_s if run_s > 0 else 0.0}
+    return DoseResult(dose_sum, dose_sum2, histories, phantom, source=source.describe(), options=opts,
+                      energy_balance=energy_balance, seed=seed, batches=batches, timing=timing,
+                      metadata=metadata)

@@ -1,0 +1,6 @@
+"""Particle sources: energy spectra and source geometries."""
+
+from .spectrum import Spectrum
+from .point import PencilBeam, PointSource
+
+__all__ = ["Spectrum", "PointSource", "PencilBeam"]
