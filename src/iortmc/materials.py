@@ -118,7 +118,8 @@ def bragg_mean_excitation_energy(composition: Mapping[str, float]) -> float:
     num = 0.0
     den = 0.0
     zs = [_elements.symbol_to_z(s) for s in composition]
-    compound = any(z in _CONDENSED_I_EV for z in zs)
+    compound = sum(w for s_, w in composition.items()
+                   if _elements.symbol_to_z(s_) in _CONDENSED_I_EV) >= 0.01
     for symbol, w in composition.items():
         z = _elements.symbol_to_z(symbol)
         i_ev = _CONDENSED_I_EV.get(z)

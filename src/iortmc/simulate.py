@@ -15,7 +15,7 @@ from . import _elements
 from .errors import InputError
 from .geometry import Phantom
 from .sources import PencilBeam, PointSource
-from .tables import base_grid, loglog_interp, material_tables, E_MIN, E_MAX
+from .tables import base_grid, loglog_interp, material_tables, merge_grid, E_MIN, E_MAX
 
 __all__ = ["simulate", "pack_photon_tables", "MEV_PER_G_TO_GY", "DEFAULT_BATCHES"]
 
@@ -38,16 +38,15 @@ def _edge_flags(grid):
 
 
 def _problem_grid(tables):
-    edges = []
+    """Union of the materials' grids (each edge twice), so every material is exact on it."""
+    edges, nodes = [], []
     for t in tables:
         e = t.energy
         edges.extend(e[1:][e[1:] == e[:-1]].tolist())
+        nodes.extend(e.tolist())
     edges = np.unique(np.array(edges, dtype=np.float64))
-    base = base_grid()
-    keep = np.ones(base.shape, dtype=bool)
-    for e in edges:
-        keep &= np.abs(base / e - 1.0) > 1e-4
-    return np.sort(np.concatenate([base[keep], edges, edges]))
+    nodes = np.unique(np.array(nodes, dtype=np.float64))
+    return merge_grid(base_grid(), edges, nodes[(nodes > E_MIN) & (nodes < E_MAX)])
 
 
 def _hint(grid):

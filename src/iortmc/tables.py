@@ -32,7 +32,7 @@ from .errors import InputError
 __all__ = ["MaterialTables", "material_tables", "base_grid", "cache_dir", "loglog_interp",
            "TABLES_VERSION", "POINTS_PER_DECADE"]
 
-TABLES_VERSION = 1
+TABLES_VERSION = 2
 E_MIN = 1.0e-3
 E_MAX = 20.0
 POINTS_PER_DECADE = 200
@@ -120,15 +120,30 @@ def _material_edges(zs) -> np.ndarray:
     return edges[(edges > E_MIN) & (edges < E_MAX)]
 
 
-def _merge_grid(base: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    if edges.size == 0:
-        return base.copy()
-    # drop base points within 0.01% of an edge to avoid degenerate intervals
+def _material_nodes(zs) -> np.ndarray:
+    """Every tabulated energy of the elements' photon and mu_en data (MeV), edges excluded."""
+    nodes = []
+    for z in zs:
+        el = _elements.element(int(z))
+        nodes.extend(el.photon_energy.tolist())
+        nodes.extend(el.mu_en_energy.tolist())
+    nodes = np.unique(np.array(nodes, dtype=np.float64))
+    return nodes[(nodes > E_MIN) & (nodes < E_MAX)]
+
+
+def merge_grid(base: np.ndarray, edges: np.ndarray, nodes: np.ndarray | None = None) -> np.ndarray:
+    """Base grid + source data nodes + every edge twice; points within 0.01% of a node or an edge
+    are dropped to avoid degenerate intervals. Including the source nodes makes the material
+    tables reproduce the mixture of the element data exactly at those energies."""
+    special = edges if nodes is None else np.union1d(edges, nodes)
     keep = np.ones(base.shape, dtype=bool)
-    for e in edges:
-        keep &= np.abs(base / e - 1.0) > 1e-4
-    grid = np.sort(np.concatenate([base[keep], edges, edges]))
-    return grid
+    if special.size:
+        idx = np.searchsorted(special, base)
+        for off in (-1, 0):
+            j = np.clip(idx + off, 0, special.size - 1)
+            keep &= np.abs(base / special[j] - 1.0) > 1e-4
+    others = np.setdiff1d(special, edges) if nodes is not None else np.array([])
+    return np.sort(np.concatenate([base[keep], others, edges, edges]))
 
 
 @dataclass
@@ -171,8 +186,9 @@ class MaterialTables:
     def mu_over_rho(self, E, process: str = "total"):
         if process not in PROCESSES:
             raise InputError(f"process must be one of {', '.join(PROCESSES)}, got {process!r}")
-        y = self.mu_total if process == "total" else getattr(self, "mu_" + process)
-        return self._photon(E, y)
+        if process == "total":  # sum of the interpolated parts, so parts always add up exactly
+            return sum(self._photon(E, getattr(self, "mu_" + p)) for p in PROCESSES[:-1])
+        return self._photon(E, getattr(self, "mu_" + process))
 
     def mu_en_over_rho(self, E):
         return self._photon(E, self.mu_en)
@@ -211,7 +227,7 @@ def build_tables(material) -> MaterialTables:
     w = material.mass_fractions
     els = _element_arrays(zs)
     edges = _material_edges(zs)
-    grid = _merge_grid(base_grid(), edges)
+    grid = merge_grid(base_grid(), edges, _material_nodes(zs))
     below = _edge_sides(grid)
 
     def mix(getter_x, getter_y):
