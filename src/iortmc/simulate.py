@@ -175,7 +175,9 @@ def pack_geometry(phantom: Phantom):
     rho = np.ascontiguousarray(phantom.density.ravel(), dtype=np.float64)
     return Geometry(nx=int(nx), ny=int(ny), nz=int(nz), dx=float(dx), dy=float(dy), dz=float(dz),
                     x0=float(x0), y0=float(y0), z0=float(z0),
-                    mat=np.ascontiguousarray(phantom.index.ravel(), dtype=np.int32), rho=rho,
+                    mat=np.ascontiguousarray(phantom.index.ravel(),
+                                             dtype=np.uint8 if len(phantom.materials) <= 255 else np.int32),
+                    rho=rho,
                     inv_mass=1.0 / (rho * phantom.voxel_volume))
 
 
@@ -226,6 +228,8 @@ def _validate(phantom, source, histories, seed, options):
     threads = maxt if threads is None else _check_int("threads", threads, 1, maxt)
     batches = _check_int("batches", options.get("batches", DEFAULT_BATCHES), 1)
     batches = min(batches, histories)
+    # the kernels number histories within a batch in float32 (exact below 2**24)
+    batches = max(batches, -(-histories // 2**24))
     scoring = options.get("scoring")
     if scoring is None:
         scoring = "kerma" if source.spectrum.max_energy < KERMA_DEFAULT_BELOW_MEV else "analog"
@@ -302,7 +306,7 @@ def simulate(phantom, source, histories, seed=1, **options):
 
     nvox = phantom.index.size
     nslots = min(threads, batches)
-    rec = np.empty((nslots, nvox, 4))
+    rec = np.empty((nslots, nvox, 4), dtype=np.float32)
     bl = np.zeros((nslots, nvox), dtype=np.int64)
     cnt = np.zeros((nslots, 4), dtype=np.int64)
     tot1 = np.zeros(nvox)

@@ -6,8 +6,11 @@ the collision-kerma track-length estimator E * l * (mu_en/rho) / V_voxel; in ana
 interaction sites are located.
 
 Scoring is history by history (Walters, Kawrakow and Rogers, Med. Phys. 29 (2002) 2745). Each slot
-owns a record array ``rec[voxel] = (acc, s1, s2, last)``: 32 bytes in one cache line, so a voxel step
-touches one line (separate arrays cost four cache misses per step, 4x slower in a 200^3 grid). When a
+owns a float32 record array ``rec[voxel] = (acc, s1, s2, last)``: 16 bytes, so a voxel step touches one
+cache line shared with three neighbours (separate float64 arrays cost four cache misses per step and
+ran 4x slower in a 200^3 grid). ``last`` is the history number within the batch (exact in float32
+below 2**24, which simulate() guarantees); s1 and s2 hold one batch only (float32 rounding ~1e-6
+relative for 1e4 histories) and are added into float64 totals after every batch. When a
 history scores in a voxel last scored by an earlier history, that history's sum ``acc`` is folded into
 ``s1`` (sum of per-history values) and ``s2`` (sum of squares) first; voxels first scored in the
 batch join the batch list. A wave runs one batch per slot in parallel; the host then adds the slots'
@@ -71,7 +74,7 @@ def lerp1(a, i, f):
 
 @njit(cache=True, inline="always")
 def score(vox, value, hf, hbase, rec, bl, cnt):
-    """Add ``value`` (MeV/g) to voxel ``vox`` for history ``hf`` (history number as a float).
+    """Add ``value`` (MeV/g) to voxel ``vox`` for history ``hf`` (number within the batch, as a float).
 
     ``rec[vox] = (acc, s1, s2, last)``: the running sum of the history that scored last, the batch's
     sums of per-history values and of their squares, and that history's number. A new history
@@ -80,14 +83,14 @@ def score(vox, value, hf, hbase, rec, bl, cnt):
     """
     last = rec[vox, 3]
     if last != hf:
-        if last >= hbase:
-            a = rec[vox, 0]
-            rec[vox, 1] += a
-            rec[vox, 2] += a * a
-        else:
-            n = cnt[1]
-            bl[n] = vox
-            cnt[1] = n + 1
+        # fold the previous history's sum (zero if the voxel is unscored in this batch), and list
+        # the voxel for the batch merge if it is new in this batch; no data-dependent branch
+        a = rec[vox, 0]
+        rec[vox, 1] += a
+        rec[vox, 2] += a * a
+        n = cnt[1]
+        bl[n] = vox
+        cnt[1] = n + (1 if last < 0.0 else 0)
         rec[vox, 0] = value
         rec[vox, 3] = hf
     else:
@@ -96,13 +99,14 @@ def score(vox, value, hf, hbase, rec, bl, cnt):
 
 @njit(cache=True)
 def end_batch(rec, bl, cnt):
-    """Fold the last pending history sums of the batch into s1, s2."""
+    """Fold the last pending history sums of the batch into s1, s2; mark the voxels unscored."""
     for t in range(cnt[1]):
         v = bl[t]
         a = rec[v, 0]
         rec[v, 1] += a
         rec[v, 2] += a * a
         rec[v, 0] = 0.0
+        rec[v, 3] = -1.0
 
 
 @njit(cache=True, inline="always")
@@ -409,12 +413,12 @@ def run_batch(pt, geo, src, opt, h0, h1, rec, bl, cnt, ebal):
             v = src.direction[1]
             w = src.direction[2]
         transport_photon(pt, geo, opt, src.position[0], src.position[1], src.position[2], u, v, w, E,
-                         True, s, float(h), float(h0), rec, bl, cnt, ebal, stack, kf)
+                         True, s, float(h - h0), 0.0, rec, bl, cnt, ebal, stack, kf)
         while stack[0, 0] > 0:
             n = int(stack[0, 0])
             stack[0, 0] = n - 1
             transport_photon(pt, geo, opt, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3],
-                             stack[n, 4], stack[n, 5], stack[n, 6], False, s, float(h), float(h0),
+                             stack[n, 4], stack[n, 5], stack[n, 6], False, s, float(h - h0), 0.0,
                              rec, bl, cnt, ebal, stack, kf)
     end_batch(rec, bl, cnt)
 
