@@ -309,8 +309,7 @@ def simulate(phantom, source, histories, seed=1, **options):
     rec = np.empty((nslots, nvox, 4), dtype=np.float32)
     bl = np.zeros((nslots, nvox), dtype=np.int64)
     cnt = np.zeros((nslots, 4), dtype=np.int64)
-    tot1 = np.zeros(nvox)
-    tot2 = np.zeros(nvox)
+    tot = np.zeros((nvox, 2))
     ebal = np.zeros((batches, transport.NEBAL))
     starts = np.array([(b * histories) // batches for b in range(batches + 1)], dtype=np.int64)
 
@@ -318,7 +317,7 @@ def simulate(phantom, source, histories, seed=1, **options):
     t_compile = time.perf_counter()
     if not _COMPILED:
         transport.run_wave(pt, geo, src, opt, starts, 0, 0, rec, bl, cnt, ebal)
-        transport.merge_wave(0, rec, bl, cnt, tot1, tot2)
+        transport.merge_wave(0, rec, bl, cnt, tot, 1)
         transport.init_records(rec[:0])
         _COMPILED = True
     compile_s = time.perf_counter() - t_compile
@@ -327,7 +326,7 @@ def simulate(phantom, source, histories, seed=1, **options):
     for b0 in range(0, batches, nslots):
         nb = min(nslots, batches - b0)
         transport.run_wave(pt, geo, src, opt, starts, b0, nb, rec, bl, cnt, ebal)
-        transport.merge_wave(nb, rec, bl, cnt, tot1, tot2)
+        transport.merge_wave(nb, rec, bl, cnt, tot, threads)
         if progress:
             done = int(starts[b0 + nb])
             print(f"\riortmc: {done}/{histories} histories", end="", file=sys.stderr)
@@ -336,8 +335,8 @@ def simulate(phantom, source, histories, seed=1, **options):
     run_s = time.perf_counter() - t_run
 
     shape = phantom.shape
-    dose_sum = (tot1 * MEV_PER_G_TO_GY).reshape(shape)
-    dose_sum2 = (tot2 * MEV_PER_G_TO_GY**2).reshape(shape)
+    dose_sum = (tot[:, 0] * MEV_PER_G_TO_GY).reshape(shape)
+    dose_sum2 = (tot[:, 1] * MEV_PER_G_TO_GY**2).reshape(shape)
     e = np.zeros(transport.NEBAL)
     for b in range(batches):  # fixed order: bitwise reproducible
         e += ebal[b]
@@ -347,7 +346,7 @@ def simulate(phantom, source, histories, seed=1, **options):
         "deposited": float(e[1]),
         "escaped": float(e[2]),
         "below_cutoff": float(e[3]),
-        "scored": float(np.dot(tot1, mass)),
+        "scored": float(np.dot(tot[:, 0], mass)),
         "interactions": float(e[4]),
         "fictitious": float(e[5]),
         "transmitted_unscattered": float(e[6]),

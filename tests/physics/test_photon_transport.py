@@ -56,8 +56,9 @@ def test_energy_balance_analog_is_exact(E):
     assert eb["emitted"] == pytest.approx(20_000 * E, rel=1e-12)
     total = eb["deposited"] + eb["escaped"] + eb["below_cutoff"]
     assert abs(total - eb["emitted"]) <= 1e-9 * eb["emitted"]
-    # the tallies hold exactly what was deposited (interaction sites + below cut-off)
-    assert eb["scored"] == pytest.approx(eb["deposited"] + eb["below_cutoff"], rel=1e-9)
+    # the tallies hold what was deposited (interaction sites + below cut-off), to the float32
+    # rounding of the per-batch tally records (~1e-7 relative)
+    assert eb["scored"] == pytest.approx(eb["deposited"] + eb["below_cutoff"], rel=2e-6)
     assert eb["fictitious"] > 0  # heterogeneous: Woodcock rejections happen
 
 

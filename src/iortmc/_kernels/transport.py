@@ -431,18 +431,25 @@ def run_wave(pt, geo, src, opt, starts, b0, nb, rec, bl, cnt, ebal):
         run_batch(pt, geo, src, opt, starts[b], starts[b + 1], rec[q], bl[q], cnt[q], ebal[b])
 
 
-@njit(cache=True)
-def merge_wave(nb, rec, bl, cnt, tot1, tot2):
-    """Add the slots' batch sums into the totals in slot (= batch) order and clear the slots."""
+@njit(cache=True, parallel=True)
+def merge_wave(nb, rec, bl, cnt, tot, nparts):
+    """Add the slots' batch sums into the totals ``tot[v] = (sum, sum of squares)`` and clear them.
+
+    Work is split by voxel (``v % nparts``) so threads never touch the same voxel; within a voxel the
+    slots are added in slot (= batch) order, so the result does not depend on ``nparts``.
+    """
+    for part in prange(nparts):
+        for q in range(nb):
+            r = rec[q]
+            b = bl[q]
+            for t in range(cnt[q, 1]):
+                v = b[t]
+                if v % nparts == part:
+                    tot[v, 0] += r[v, 1]
+                    tot[v, 1] += r[v, 2]
+                    r[v, 1] = 0.0
+                    r[v, 2] = 0.0
     for q in range(nb):
-        r = rec[q]
-        b = bl[q]
-        for t in range(cnt[q, 1]):
-            v = b[t]
-            tot1[v] += r[v, 1]
-            tot2[v] += r[v, 2]
-            r[v, 1] = 0.0
-            r[v, 2] = 0.0
         cnt[q, 1] = 0
 
 
