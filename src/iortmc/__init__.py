@@ -19,20 +19,24 @@ from .errors import DataError, InputError, IortmcError  # noqa: E402
 from .materials import Material, material  # noqa: E402
 from . import materials, units  # noqa: E402
 from .geometry import Phantom  # noqa: E402
+# imported eagerly (it imports no numba at module level) so that the function, not the module of the
+# same name, is what `iortmc.simulate` refers to whatever else imports iortmc.simulate first
+from .simulate import simulate  # noqa: E402
 
 _LAZY = {
-    "simulate": ("iortmc.simulate", "simulate"),
     "Spectrum": ("iortmc.sources", "Spectrum"),
     "PointSource": ("iortmc.sources", "PointSource"),
     "DoseResult": ("iortmc.result", "DoseResult"),
     "load": ("iortmc.result", "load"),
     "merge": ("iortmc.result", "merge"),
     "analysis": ("iortmc.analysis", None),
+    "plot": ("iortmc.plot", None),
+    "load_case": ("iortmc.case", "load_case"),
     "tables": ("iortmc.tables", None),
 }
 
 __all__ = ["__version__", "DataError", "InputError", "IortmcError", "Material", "material",
-           "materials", "units", "Phantom", *_LAZY]
+           "materials", "units", "Phantom", "simulate", *_LAZY]
 
 
 def __getattr__(name):

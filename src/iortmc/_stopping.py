@@ -50,7 +50,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 from iortmc.errors import InputError
 from iortmc.units import AVOGADRO, ELECTRON_MASS, R_ELECTRON
@@ -570,6 +569,8 @@ def _loglog(E, e, s):
             f"E: radiative stopping powers are tabulated from {e[0]} to {e[-1]} MeV, got "
             f"values from {np.min(E)} to {np.max(E)} MeV"
         )
+    from scipy.interpolate import CubicSpline  # lazy: keeps `import iortmc` fast
+
     spline = CubicSpline(np.log(e), np.log(s))
     return np.exp(spline(np.log(np.clip(E, e[0], e[-1]))))
 
@@ -786,6 +787,8 @@ def csda_range(E_grid, S_total):
         raise InputError("E_grid: energies must be > 0 MeV and strictly increasing")
     if np.any(S <= 0) or not np.all(np.isfinite(S)):
         raise InputError("S_total: stopping powers must be finite and > 0 MeV cm2/g")
+    from scipy.interpolate import CubicSpline  # lazy: keeps `import iortmc` fast
+
     log_s = CubicSpline(np.log(E), np.log(S))
     a, b = E[:-1], E[1:]
     nodes = a[:, None] + (b - a)[:, None] * _GL8_X

@@ -197,8 +197,9 @@ def _run_case(case, args, label="iortmc"):
     quiet = getattr(args, "quiet", False)
     if not quiet:
         print(f"{label}: {case.title}: {args.histories or case.histories:,} histories", file=sys.stderr)
-        from . import simulate as _sim
+        import importlib
 
+        _sim = importlib.import_module("iortmc.simulate")  # the module (iortmc.simulate may be the function)
         if not getattr(_sim, "_COMPILED", True):
             print(_COMPILE_HINT, file=sys.stderr)
     with ProgressBar(enabled=not quiet) as bar:

@@ -224,7 +224,10 @@ def _gs_quantiles(K, eta, nq=_NQ):
     # cumulative in a (trapezoid); the mass below a[0] = 1e-12 is negligible
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (pdf[1:] + pdf[:-1]) * np.diff(a))])
     cdf /= cdf[-1]
-    levels = np.linspace(0.0, 1.0, nq)
+    # levels 1 - (1 - t)^2, t uniform: finer toward the single-scattering tail (the kernel maps
+    # its uniform number U to t = 1 - sqrt(1 - U))
+    t = np.linspace(0.0, 1.0, nq)
+    levels = 1.0 - (1.0 - t) ** 2
     keep = np.concatenate([[True], np.diff(cdf) > 0])
     q = np.interp(levels, cdf[keep], a[keep])
     q = np.clip(q, a[0], 2.0)

@@ -27,7 +27,7 @@ _HINT_CELLS = 4096
 _SF_NU = 1024
 _SF_UMAX = 8.0        # sqrt(x) upper end of the S(x) table, x in 1/Angstrom; S = Z beyond
 _FF_NQ = 480          # q = x^2 grid for the Rayleigh cumulative
-_KNOWN_OPTIONS = {"threads", "batches", "scoring", "photon_cutoff", "progress"}
+_KNOWN_OPTIONS = {"threads", "batches", "scoring", "photon_cutoff", "progress", "metadata"}
 
 
 # ---------------------------------------------------------------------------- table packing
@@ -248,7 +248,13 @@ def _validate(phantom, source, histories, seed, options):
     Phantom._check_density(phantom.density)
     if phantom.index.min() < 0 or phantom.index.max() >= len(phantom.materials):
         raise InputError("phantom index refers to a material that does not exist")
-    return histories, seed, threads, batches, scoring, cutoff, bool(options.get("progress", False))
+    progress = options.get("progress", False)
+    if not (isinstance(progress, bool) or callable(progress) or progress is None):
+        raise InputError(f"progress must be True/False or a callable progress(done, total), got {progress!r}")
+    meta = options.get("metadata")
+    if meta is not None and not isinstance(meta, dict):
+        raise InputError(f"metadata must be a dict, got {type(meta).__name__}")
+    return histories, seed, threads, batches, scoring, cutoff, progress
 
 
 # ---------------------------------------------------------------------------- driver
@@ -276,8 +282,11 @@ def simulate(phantom, source, histories, seed=1, **options):
         deposited at interaction sites (charged particles deposit on the spot in this version).
     photon_cutoff : float, optional
         Photons below this energy (MeV, default 1 keV) deposit their energy on the spot.
-    progress : bool, optional
-        Print a progress line per wave to stderr.
+    progress : bool or callable, optional
+        ``True`` prints a progress line per wave to stderr; a callable is called as
+        ``progress(histories_done, histories_total)`` after every wave.
+    metadata : dict, optional
+        Extra JSON-serialisable information stored with the result (e.g. a case title).
 
     Returns
     -------
@@ -330,10 +339,11 @@ def simulate(phantom, source, histories, seed=1, **options):
         nb = min(nslots, batches - b0)
         transport.run_wave(pt, geo, src, opt, starts, b0, nb, rec, bl, cnt, ebal)
         transport.merge_wave(nb, rec, bl, cnt, tot, threads)
-        if progress:
-            done = int(starts[b0 + nb])
-            print(f"\riortmc: {done}/{histories} histories", end="", file=sys.stderr)
-    if progress:
+        if callable(progress):
+            progress(int(starts[b0 + nb]), histories)
+        elif progress:
+            print(f"\riortmc: {int(starts[b0 + nb])}/{histories} histories", end="", file=sys.stderr)
+    if progress is True:
         print(file=sys.stderr)
     run_s = time.perf_counter() - t_run
 
@@ -359,7 +369,8 @@ def simulate(phantom, source, histories, seed=1, **options):
             "transport": "photon (charged particles deposit locally)"}
     timing = {"wall_s": time.perf_counter() - t_start, "cpu_s": time.process_time() - cpu_start,
               "compile_s": compile_s}
-    metadata = {"transport_s": run_s, "histories_per_s": histories / run_s if run_s > 0 else 0.0}
+    metadata = dict(options.get("metadata") or {})
+    metadata.update(transport_s=run_s, histories_per_s=histories / run_s if run_s > 0 else 0.0)
     return DoseResult(dose_sum, dose_sum2, histories, phantom, source=source.describe(), options=opts,
                       energy_balance=energy_balance, seed=seed, batches=batches, timing=timing,
                       metadata=metadata)

@@ -216,7 +216,7 @@ def sample_gs(et, m, j, s):
     if uniform(s) < et.ms_p0[m, j]:
         return 1.0
     nq = et.ms_q.shape[2]
-    t = uniform(s) * (nq - 1)
+    t = (1.0 - math.sqrt(1.0 - uniform(s))) * (nq - 1)
     l = int(t)
     if l > nq - 2:
         l = nq - 2
@@ -279,7 +279,11 @@ def _coord(p, p0, d, n):
 
 @njit(cache=True)
 def _track(et, geo, x, y, z, u, v, w, E, charge, s, hf, hbase, rec, bl, cnt, ebal, stack, estack):
-    """Follow one electron (charge -1) or positron (+1); returns its path length (cm)."""
+    """Follow one electron (charge -1) or positron (+1).
+
+    Returns (path length in cm, fate): fate 0 = stopped in the grid, 1 = escaped through the low-z
+    face (z < z0: backscatter for beams along +z), 2 = escaped elsewhere (or missed the grid).
+    """
     c = 0 if charge < 0 else 1
     rest = 2.0 * ELECTRON_MASS if c == 1 else 0.0
     path = 0.0
@@ -287,7 +291,7 @@ def _track(et, geo, x, y, z, u, v, w, E, charge, s, hf, hbase, rec, bl, cnt, eba
         t = enter_box(geo, x, y, z, u, v, w)
         if t < 0.0:
             ebal[2] += E + rest
-            return path
+            return path, 2
         x += u * t
         y += v * t
         z += w * t
@@ -443,7 +447,7 @@ def _track(et, geo, x, y, z, u, v, w, E, charge, s, hf, hbase, rec, bl, cnt, eba
                 break
         if escaped:
             ebal[2] += E + rest
-            return path
+            return path, 1 if k < 0 else 2
         if not reached:
             continue
         # ---------------------------------------------------------------- event at E = Et
@@ -509,7 +513,7 @@ def _track(et, geo, x, y, z, u, v, w, E, charge, s, hf, hbase, rec, bl, cnt, eba
                 ebal[3] += ELECTRON_MASS
     if acc != 0.0:
         score(vox, acc * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
-    return path
+    return path, 0
 
 
 @njit(cache=True)
@@ -524,17 +528,27 @@ def transport_electron(et, geo, x, y, z, u, v, w, E, charge, s, hf, hbase, rec, 
 
     Returns
     -------
-    float
-        Total path length (cm) of all charged particles followed.
+    (float, int, int)
+        Total path length (cm) of all charged particles followed; the number of them that escaped
+        through the grid's low-z face (backscatter for beams along +z); the number that escaped
+        elsewhere.
     """
-    path = _track(et, geo, x, y, z, u, v, w, E, charge, s, hf, hbase, rec, bl, cnt, ebal, stack, estack)
+    path, fate = _track(et, geo, x, y, z, u, v, w, E, charge, s, hf, hbase, rec, bl, cnt, ebal, stack,
+                        estack)
+    nback = 1 if fate == 1 else 0
+    nout = 1 if fate == 2 else 0
     while estack[0, 0] > 0:
         n = int(estack[0, 0])
         estack[0, 0] = n - 1
-        path += _track(et, geo, estack[n, 0], estack[n, 1], estack[n, 2], estack[n, 3], estack[n, 4],
+        p, fate = _track(et, geo, estack[n, 0], estack[n, 1], estack[n, 2], estack[n, 3], estack[n, 4],
                        estack[n, 5], estack[n, 6], estack[n, 7], s, hf, hbase, rec, bl, cnt, ebal,
                        stack, estack)
-    return path
+        path += p
+        if fate == 1:
+            nback += 1
+        elif fate == 2:
+            nout += 1
+    return path, nback, nout
 
 
 # ---------------------------------------------------------------------------------------------
@@ -544,10 +558,12 @@ def transport_electron(et, geo, x, y, z, u, v, w, E, charge, s, hf, hbase, rec, 
 def run_electrons(et, geo, seed, h0, h1, mode, pos, dirn, E0, charge, box, rec, bl, cnt, ebal, out):
     """Histories h0..h1-1 of a simple electron source; photons produced are not transported.
 
-    mode 0: all particles start at ``pos`` along ``dirn``. mode 1: uniform per unit mass inside the
+    mode 0: all particles start at ``pos`` along ``dirn``. mode 2: a parallel beam along ``dirn``
+    from points uniform on ``box[0] < x < box[1]``, ``box[2] < y < box[3]`` at ``z = pos[2]``. mode 1: uniform per unit mass inside the
     box ``(xmin, xmax, ymin, ymax, zmin, zmax)`` (rejection on the voxel density), isotropic (the
     Fano source). Photon energy put on the stack is booked as escaped (``ebal[2]``) and summed in
-    ``out[1]``; ``out[0]`` sums the charged path length (cm), ``out[2]`` its square per history.
+    ``out[1]``; ``out[0]`` sums the charged path length (cm), ``out[2]`` its square per history,
+    ``out[3]`` counts charged particles escaping through the low-z face.
     """
     s = np.empty(4, dtype=np.uint64)
     stack = np.zeros((_PSTACK, 7))
@@ -569,6 +585,13 @@ def run_electrons(et, geo, seed, h0, h1, mode, pos, dirn, E0, charge, box, rec, 
             u = dirn[0]
             v = dirn[1]
             w = dirn[2]
+        elif mode == 2:
+            x = box[0] + uniform(s) * (box[1] - box[0])
+            y = box[2] + uniform(s) * (box[3] - box[2])
+            z = pos[2]
+            u = dirn[0]
+            v = dirn[1]
+            w = dirn[2]
         else:
             while True:
                 x = box[0] + uniform(s) * (box[1] - box[0])
@@ -580,10 +603,11 @@ def run_electrons(et, geo, seed, h0, h1, mode, pos, dirn, E0, charge, box, rec, 
                     break
             u, v, w = isotropic(s)
         ebal[0] += E0 + rest
-        p = transport_electron(et, geo, x, y, z, u, v, w, E0, charge, s, float(h), float(h0), rec, bl,
-                               cnt, ebal, stack, estack)
+        p, nb, no = transport_electron(et, geo, x, y, z, u, v, w, E0, charge, s, float(h), float(h0),
+                                       rec, bl, cnt, ebal, stack, estack)
         out[0] += p
         out[2] += p * p
+        out[3] += nb
         while stack[0, 0] > 0:
             n = int(stack[0, 0])
             stack[0, 0] = n - 1

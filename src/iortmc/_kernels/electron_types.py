@@ -42,5 +42,5 @@ class ElectronTables(NamedTuple):
     ms_inv_dlog: float          # 1 / spacing of the MS grid in ln E
     ms_K: np.ndarray            # (nM, nMS) step strength K at each MS-grid energy
     ms_p0: np.ndarray           # (nM, nMS) probability of no elastic collision in a step
-    ms_q: np.ndarray            # (nM, nMS, nQ) ln(1 - cos theta) at equiprobable levels of the
+    ms_q: np.ndarray            # (nM, nMS, nQ) ln(1 - cos theta) at cumulative levels 1 - (1 - t)^2 (t uniform) of the
                                 #   continuous part of the Goudsmit-Saunderson distribution

@@ -1,0 +1,250 @@
+"""Electron and positron beams: a first IOERT applicator model (parallel or divergent, circular or
+rectangular fields).
+
+The beam leaves a plane through ``position`` perpendicular to ``direction``. Start points are uniform
+on a disc of diameter ``field_diameter`` or a rectangle ``field_size = (sx, sy)`` in that plane
+(``None`` for both: a pencil beam). Each direction is the beam direction tilted by a polar angle
+drawn from a 2-D Gaussian of standard deviation ``angular_spread`` (radians, per projected axis),
+with isotropic azimuth: an approximation of the angular spread behind a scattering foil/applicator.
+A divergent beam from a virtual point source is obtained with ``source_distance`` (cm): directions
+then point away from the virtual source ``position - source_distance * direction``.
+Energies: a line ``energy`` (MeV) with an optional Gaussian spread (FWHM, MeV), or a
+:class:`~iortmc.sources.Spectrum`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..errors import InputError
+from .point import _direction, _position
+from .._kernels.rng import uniform as _u
+from .._kernels.transport import sample_source_energy as _sample_energy
+from .spectrum import Spectrum
+
+__all__ = ["ElectronBeam", "sample_beam_particle"]
+
+_FWHM_TO_SIGMA = 1.0 / (2.0 * math.sqrt(2.0 * math.log(2.0)))
+
+
+def _positive(name, value, allow_none=False, allow_zero=False):
+    if value is None and allow_none:
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+        raise InputError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {x!r}")
+    return x
+
+
+class ElectronBeam:
+    """A broad electron (or positron) beam.
+
+    Parameters
+    ----------
+    energy : float or Spectrum
+        Kinetic energy (MeV) of a monoenergetic beam, or a :class:`Spectrum` of kinetic energies.
+    energy_spread : float, optional
+        Full width at half maximum (MeV) of a Gaussian energy distribution around ``energy``
+        (floats only); 0 = monoenergetic. Samples are truncated to [1 keV, 20 MeV].
+    field_diameter : float, optional
+        Diameter (cm) of a circular field at ``position``.
+    field_size : (float, float), optional
+        Side lengths (sx, sy) in cm of a rectangular field; give at most one of the two shapes.
+        The x side lies along the beam frame's first axis (the global x axis for the default
+        direction +z).
+    position : (x, y, z), cm
+        Centre of the field; the phantom may start further along the beam (vacuum in between).
+    direction : (u, v, w)
+        Beam axis (normalised here); default +z.
+    angular_spread : float, optional
+        Standard deviation (radians) of the Gaussian projected angle of each particle around the
+        beam (or divergent) direction; 0 = no spread.
+    source_distance : float, optional
+        Distance (cm) from a virtual point source to the field plane: a divergent beam. ``None``
+        (default) = parallel beam.
+    particle : {"e-", "e+"}
+    """
+
+    kind = 2
+
+    def __init__(self, energy, energy_spread=0.0, field_diameter=None, field_size=None,
+                 position=(0.0, 0.0, 0.0), direction=(0.0, 0.0, 1.0), angular_spread=0.0,
+                 source_distance=None, particle="e-") -> None:
+        if particle not in ("e-", "e+"):
+            raise InputError(f"particle must be 'e-' or 'e+', got {particle!r}")
+        self.particle = particle
+        self.energy_spread = _positive("energy_spread", energy_spread, allow_zero=True)
+        if isinstance(energy, Spectrum):
+            if self.energy_spread > 0:
+                raise InputError("energy_spread applies to a single energy, not to a Spectrum; "
+                                 f"got energy_spread={self.energy_spread}")
+            self.spectrum = energy
+        elif isinstance(energy, (int, float, np.floating)) and not isinstance(energy, bool):
+            e = float(energy)
+            if not math.isfinite(e) or not 1e-3 <= e <= 20.0:
+                raise InputError(f"energy must be in [0.001, 20] MeV (kinetic), got {e!r}")
+            if self.energy_spread > 0:
+                sig = self.energy_spread * _FWHM_TO_SIGMA
+                lo, hi = max(1e-3, e - 4 * sig), min(20.0, e + 4 * sig)
+                edges = np.linspace(lo, hi, 161)
+                mid = 0.5 * (edges[1:] + edges[:-1])
+                wts = np.exp(-0.5 * ((mid - e) / sig) ** 2)
+                self.spectrum = Spectrum(edges=edges, weights=wts,
+                                         name=f"{e:g} MeV, FWHM {self.energy_spread:g} MeV")
+            else:
+                self.spectrum = Spectrum.mono(e)
+        else:
+            raise InputError(f"energy must be a kinetic energy in MeV or an iortmc.Spectrum, got {energy!r}")
+        if field_diameter is not None and field_size is not None:
+            raise InputError("give field_diameter or field_size, not both")
+        self.field_diameter = _positive("field_diameter", field_diameter, allow_none=True)
+        if field_size is not None:
+            try:
+                fs = np.asarray(field_size, dtype=float)
+            except (TypeError, ValueError):
+                raise InputError(f"field_size must be two side lengths (sx, sy) in cm, got {field_size!r}") from None
+            if fs.shape != (2,) or not np.all(np.isfinite(fs)) or np.any(fs <= 0):
+                raise InputError(f"field_size must be two positive side lengths (sx, sy) in cm, got {field_size!r}")
+            self.field_size = (float(fs[0]), float(fs[1]))
+        else:
+            self.field_size = None
+        self.position = _position(position)
+        self.direction = _direction(direction)
+        self.angular_spread = _positive("angular_spread", angular_spread, allow_zero=True)
+        if self.angular_spread > 0.5:
+            raise InputError(f"angular_spread must be <= 0.5 rad (Gaussian model), got {self.angular_spread}")
+        self.source_distance = _positive("source_distance", source_distance, allow_none=True)
+
+    # ------------------------------------------------------------------ packing helpers
+    @property
+    def charge(self) -> float:
+        return -1.0 if self.particle == "e-" else 1.0
+
+    @property
+    def shape_code(self) -> int:
+        """0 pencil, 1 circle, 2 rectangle."""
+        if self.field_diameter is not None:
+            return 1
+        if self.field_size is not None:
+            return 2
+        return 0
+
+    def shape_parameters(self) -> np.ndarray:
+        """float64[6]: (shape code, a, b, angular_spread, source_distance or 0, charge); a = radius
+        (circle) or half side x (rectangle), b = half side y."""
+        a = b = 0.0
+        if self.field_diameter is not None:
+            a = 0.5 * self.field_diameter
+        elif self.field_size is not None:
+            a, b = 0.5 * self.field_size[0], 0.5 * self.field_size[1]
+        return np.array([self.shape_code, a, b, self.angular_spread, self.source_distance or 0.0,
+                         self.charge], dtype=np.float64)
+
+    @property
+    def e_lo(self):
+        return self.spectrum.e_lo
+
+    @property
+    def e_hi(self):
+        return self.spectrum.e_hi
+
+    @property
+    def alias_prob(self):
+        return self.spectrum.alias_prob
+
+    @property
+    def alias_index(self):
+        return self.spectrum.alias_index
+
+    def describe(self) -> dict:
+        return {
+            "type": "ElectronBeam", "particle": self.particle,
+            "position_cm": self.position.tolist(), "direction": self.direction.tolist(),
+            "field_diameter_cm": self.field_diameter,
+            "field_size_cm": list(self.field_size) if self.field_size else None,
+            "angular_spread_rad": self.angular_spread, "source_distance_cm": self.source_distance,
+            "energy_spread_fwhm_MeV": self.energy_spread, "spectrum": self.spectrum.describe(),
+        }
+
+    def __repr__(self) -> str:
+        shape = (f"diameter {self.field_diameter:g} cm" if self.field_diameter is not None else
+                 f"{self.field_size[0]:g} x {self.field_size[1]:g} cm" if self.field_size else "pencil")
+        return (f"ElectronBeam({self.particle}, {self.spectrum!r}, {shape}, "
+                f"position={tuple(self.position.tolist())} cm, direction={tuple(self.direction.tolist())})")
+
+
+@njit(cache=True)
+def _frame(u, v, w):
+    """Unit vectors a, b with (a, b, d) right-handed; a is the global x axis made perpendicular to
+    d = (u, v, w) (the y axis if d is close to x)."""
+    if abs(u) < 0.9:
+        ex, ey, ez = 1.0, 0.0, 0.0
+    else:
+        ex, ey, ez = 0.0, 1.0, 0.0
+    dot = ex * u + ey * v + ez * w
+    ax, ay, az = ex - dot * u, ey - dot * v, ez - dot * w
+    n = math.sqrt(ax * ax + ay * ay + az * az)
+    ax /= n
+    ay /= n
+    az /= n
+    bx, by, bz = v * az - w * ay, w * ax - u * az, u * ay - v * ax
+    return ax, ay, az, bx, by, bz
+
+
+@njit(cache=True)
+def sample_beam_particle(src, shape, s):
+    """One beam particle: (x, y, z, u, v, w, E).
+
+    ``src`` is a :class:`iortmc._kernels.types.SourceData` (position, direction, energy alias table);
+    ``shape`` is :meth:`ElectronBeam.shape_parameters`; ``s`` the history's RNG state.
+    """
+    E = _sample_energy(src, s)
+    u0 = src.direction[0]
+    v0 = src.direction[1]
+    w0 = src.direction[2]
+    ax, ay, az, bx, by, bz = _frame(u0, v0, w0)
+    code = int(shape[0])
+    p = 0.0
+    q = 0.0
+    if code == 1:
+        r = shape[1] * math.sqrt(_u(s))
+        ph = 2.0 * math.pi * _u(s)
+        p = r * math.cos(ph)
+        q = r * math.sin(ph)
+    elif code == 2:
+        p = (2.0 * _u(s) - 1.0) * shape[1]
+        q = (2.0 * _u(s) - 1.0) * shape[2]
+    x = src.position[0] + p * ax + q * bx
+    y = src.position[1] + p * ay + q * by
+    z = src.position[2] + p * az + q * bz
+    u = u0
+    v = v0
+    w = w0
+    if shape[4] > 0.0:  # divergent: from the virtual source through the start point
+        dxs = p * ax + q * bx + shape[4] * u0
+        dys = p * ay + q * by + shape[4] * v0
+        dzs = p * az + q * bz + shape[4] * w0
+        n = math.sqrt(dxs * dxs + dys * dys + dzs * dzs)
+        u = dxs / n
+        v = dys / n
+        w = dzs / n
+    if shape[3] > 0.0:
+        # projected Gaussian angles (small-angle): tilt by (tx, ty) in the beam frame
+        g1 = math.sqrt(-2.0 * math.log(_u(s)))
+        ph = 2.0 * math.pi * _u(s)
+        tx = shape[3] * g1 * math.cos(ph)
+        ty = shape[3] * g1 * math.sin(ph)
+        u = u + tx * ax + ty * bx
+        v = v + tx * ay + ty * by
+        w = w + tx * az + ty * bz
+        n = math.sqrt(u * u + v * v + w * w)
+        u /= n
+        v /= n
+        w /= n
+    return x, y, z, u, v, w, E
