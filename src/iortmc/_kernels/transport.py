@@ -5,19 +5,7 @@ included). In kerma mode the flight is also walked voxel by voxel (Amanatides-Wo
 the collision-kerma track-length estimator E * l * (mu_en/rho) / V_voxel; in analog mode only the
 interaction sites are located.
 
-Scoring is history by history (Walters, Kawrakow and Rogers, Med. Phys. 29 (2002) 2745). Each slot
-owns a float32 record array ``rec[voxel] = (acc, s1, s2, last)``: 16 bytes, so a voxel step touches one
-cache line shared with three neighbours (separate float64 arrays cost four cache misses per step and
-ran 4x slower in a 200^3 grid). ``last`` is the history number within the batch (exact in float32
-below 2**24, which simulate() guarantees); s1 and s2 hold one batch only (float32 rounding ~1e-6
-relative for 1e4 histories) and are added into float64 totals after every batch. When a
-history scores in a voxel last scored by an earlier history, that history's sum ``acc`` is folded into
-``s1`` (sum of per-history values) and ``s2`` (sum of squares) first; voxels first scored in the
-batch join the batch list. A wave runs one batch per slot in parallel; the host then adds the slots'
-sums into the totals in increasing batch order, touching only voxels that were scored. Each history's random stream
-depends only on (seed, history number), so results are bitwise identical for any number of threads.
-
-Tallies are specific energy in MeV/g; :mod:`iortmc.simulate` converts to Gy.
+Scoring: see :mod:`.tally`. Tallies are specific energy in MeV/g; :mod:`iortmc.simulate` converts to Gy.
 
 Energy-balance record per batch (``ebal`` columns):
 0 emitted, 1 deposited at interaction sites (analog), 2 escaped, 3 below cut-off (deposited on the
@@ -33,6 +21,8 @@ from numba import njit, prange
 from .photon import (ELECTRON_MASS, isotropic, rotate, sample_compton, sample_fluorescence,
                      sample_photoelectric_shell, sample_rayleigh)
 from .rng import seed_history, uniform
+from .tally import end_batch, init_records, merge_wave, score  # noqa: F401  (re-exported)
+from .voxels import _voxel_coord, enter_box, inside  # noqa: F401  (re-exported)
 
 NEBAL = 8
 _BIG = 1.0e30
@@ -73,43 +63,6 @@ def lerp1(a, i, f):
 
 
 @njit(cache=True, inline="always")
-def score(vox, value, hf, hbase, rec, bl, cnt):
-    """Add ``value`` (MeV/g) to voxel ``vox`` for history ``hf`` (number within the batch, as a float).
-
-    ``rec[vox] = (acc, s1, s2, last)``: the running sum of the history that scored last, the batch's
-    sums of per-history values and of their squares, and that history's number. A new history
-    first folds the previous one's sum into s1 and s2; a voxel first scored in this batch joins the
-    batch list ``bl``.
-    """
-    last = rec[vox, 3]
-    if last != hf:
-        # fold the previous history's sum (zero if the voxel is unscored in this batch), and list
-        # the voxel for the batch merge if it is new in this batch; no data-dependent branch
-        a = rec[vox, 0]
-        rec[vox, 1] += a
-        rec[vox, 2] += a * a
-        n = cnt[1]
-        bl[n] = vox
-        cnt[1] = n + (1 if last < 0.0 else 0)
-        rec[vox, 0] = value
-        rec[vox, 3] = hf
-    else:
-        rec[vox, 0] += value
-
-
-@njit(cache=True)
-def end_batch(rec, bl, cnt):
-    """Fold the last pending history sums of the batch into s1, s2; mark the voxels unscored."""
-    for t in range(cnt[1]):
-        v = bl[t]
-        a = rec[v, 0]
-        rec[v, 1] += a
-        rec[v, 2] += a * a
-        rec[v, 0] = 0.0
-        rec[v, 3] = -1.0
-
-
-@njit(cache=True, inline="always")
 def sample_source_energy(src, s):
     nb = src.e_lo.shape[0]
     r = uniform(s) * nb
@@ -123,49 +76,6 @@ def sample_source_energy(src, s):
     if hi > lo:
         return lo + uniform(s) * (hi - lo)
     return lo
-
-
-@njit(cache=True, inline="always")
-def _voxel_coord(p, p0, d, n):
-    c = int(math.floor((p - p0) / d))
-    if c < 0:
-        c = 0
-    elif c >= n:
-        c = n - 1
-    return c
-
-
-@njit(cache=True)
-def enter_box(geo, x, y, z, u, v, w):
-    """Distance along (u, v, w) at which a point outside the grid enters it, or -1 if it misses."""
-    tmin = 0.0
-    tmax = _BIG
-    lo = (geo.x0, geo.y0, geo.z0)
-    hi = (geo.x0 + geo.nx * geo.dx, geo.y0 + geo.ny * geo.dy, geo.z0 + geo.nz * geo.dz)
-    p = (x, y, z)
-    d = (u, v, w)
-    for a in range(3):
-        if d[a] == 0.0:
-            if p[a] < lo[a] or p[a] >= hi[a]:
-                return -1.0
-        else:
-            t1 = (lo[a] - p[a]) / d[a]
-            t2 = (hi[a] - p[a]) / d[a]
-            if t1 > t2:
-                t1, t2 = t2, t1
-            if t1 > tmin:
-                tmin = t1
-            if t2 < tmax:
-                tmax = t2
-    if tmax <= tmin:
-        return -1.0
-    return tmin
-
-
-@njit(cache=True)
-def inside(geo, x, y, z):
-    return (geo.x0 <= x < geo.x0 + geo.nx * geo.dx and geo.y0 <= y < geo.y0 + geo.ny * geo.dy
-            and geo.z0 <= z < geo.z0 + geo.nz * geo.dz)
 
 
 @njit(cache=True)
@@ -431,35 +341,3 @@ def run_wave(pt, geo, src, opt, starts, b0, nb, rec, bl, cnt, ebal):
         run_batch(pt, geo, src, opt, starts[b], starts[b + 1], rec[q], bl[q], cnt[q], ebal[b])
 
 
-@njit(cache=True, parallel=True)
-def merge_wave(nb, rec, bl, cnt, tot, nparts):
-    """Add the slots' batch sums into the totals ``tot[v] = (sum, sum of squares)`` and clear them.
-
-    Work is split by voxel (``v % nparts``) so threads never touch the same voxel; within a voxel the
-    slots are added in slot (= batch) order, so the result does not depend on ``nparts``.
-    """
-    for part in prange(nparts):
-        for q in range(nb):
-            r = rec[q]
-            b = bl[q]
-            for t in range(cnt[q, 1]):
-                v = b[t]
-                if v % nparts == part:
-                    tot[v, 0] += r[v, 1]
-                    tot[v, 1] += r[v, 2]
-                    r[v, 1] = 0.0
-                    r[v, 2] = 0.0
-    for q in range(nb):
-        cnt[q, 1] = 0
-
-
-@njit(cache=True, parallel=True)
-def init_records(rec):
-    """Zero the slots' records; no history has scored anywhere (last = -1)."""
-    for q in range(rec.shape[0]):
-        r = rec[q]
-        for v in prange(r.shape[0]):
-            r[v, 0] = 0.0
-            r[v, 1] = 0.0
-            r[v, 2] = 0.0
-            r[v, 3] = -1.0
