@@ -26,6 +26,8 @@ from .simulate import simulate  # noqa: E402
 _LAZY = {
     "Spectrum": ("iortmc.sources", "Spectrum"),
     "PointSource": ("iortmc.sources", "PointSource"),
+    "PencilBeam": ("iortmc.sources", "PencilBeam"),
+    "ElectronBeam": ("iortmc.sources", "ElectronBeam"),
     "DoseResult": ("iortmc.result", "DoseResult"),
     "load": ("iortmc.result", "load"),
     "merge": ("iortmc.result", "merge"),

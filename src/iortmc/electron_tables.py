@@ -515,8 +515,6 @@ def pack_electron_tables(materials, **options) -> ElectronTables:
         if not isinstance(m, Material):
             raise InputError(f"materials must hold iortmc.Material objects, got {m!r}")
     o = _validate(options)
-    if o["ae"] > o["ecut"] * 1.0000001 and o["hard_collisions"]:
-        pass  # allowed: deltas between ecut and ae are part of the continuous loss
     key = (tuple((m.name, m.key()) for m in mats), tuple(sorted(o.items())))
     if key in _PACK_CACHE:
         return _PACK_CACHE[key]

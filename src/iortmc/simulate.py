@@ -14,7 +14,7 @@ import numpy as np
 from . import _elements
 from .errors import InputError
 from .geometry import Phantom
-from .sources import PencilBeam, PointSource
+from .sources import ElectronBeam, PencilBeam, PointSource
 from .tables import base_grid, loglog_interp, material_tables, merge_grid, E_MIN, E_MAX
 
 __all__ = ["simulate", "pack_photon_tables", "MEV_PER_G_TO_GY", "DEFAULT_BATCHES"]
@@ -27,7 +27,10 @@ _HINT_CELLS = 4096
 _SF_NU = 1024
 _SF_UMAX = 8.0        # sqrt(x) upper end of the S(x) table, x in 1/Angstrom; S = Z beyond
 _FF_NQ = 480          # q = x^2 grid for the Rayleigh cumulative
-_KNOWN_OPTIONS = {"threads", "batches", "scoring", "photon_cutoff", "progress", "metadata"}
+_ELECTRON_OPTIONS = {"ecut", "ae", "ap", "estepe", "ms_strength", "hard_collisions", "bremsstrahlung",
+                     "multiple_scattering"}
+_KNOWN_OPTIONS = {"threads", "batches", "scoring", "photon_cutoff", "progress", "metadata",
+                  "electrons"} | _ELECTRON_OPTIONS
 
 
 # ---------------------------------------------------------------------------- table packing
@@ -185,11 +188,34 @@ def pack_source(source):
     from ._kernels.types import SourceData
 
     sp = source.spectrum
+    shape = (np.asarray(source.shape_parameters(), dtype=np.float64) if isinstance(source, ElectronBeam)
+             else np.zeros(6))
     return SourceData(kind=int(source.kind), position=np.array(source.position, dtype=np.float64),
                       direction=np.array(source.direction, dtype=np.float64),
                       e_lo=np.ascontiguousarray(sp.e_lo), e_hi=np.ascontiguousarray(sp.e_hi),
                       alias_prob=np.ascontiguousarray(sp.alias_prob),
-                      alias_index=np.ascontiguousarray(sp.alias_index, dtype=np.int64))
+                      alias_index=np.ascontiguousarray(sp.alias_index, dtype=np.int64),
+                      shape=np.ascontiguousarray(shape))
+
+
+_NULL_ET = None
+
+
+def null_electron_tables():
+    """Electron tables of the right types but no content, for photon runs without electrons."""
+    global _NULL_ET
+    if _NULL_ET is None:
+        from ._kernels.electron_types import ElectronTables
+
+        z3 = np.zeros((2, 1, 2))
+        z2 = np.zeros((1, 2))
+        _NULL_ET = ElectronTables(
+            log_emin=0.0, dlog=1.0, inv_dlog=1.0, ecut=1.0, ae=1.0, ap=1.0, estepe=0.25,
+            ms_strength=0.15, hard=0, brems=0, msc=0, dedx=z3, lnrange=z3.copy(), strength=z3.copy(),
+            hardint=z3.copy(), sig_coll=z3.copy(), sig_brem=z2, br_f=np.zeros((1, 2, 2)),
+            br_fmax=z2.copy(), ms_log_emin=0.0, ms_inv_dlog=1.0, ms_K=z2.copy(), ms_p0=z2.copy(),
+            ms_q=np.zeros((1, 2, 2)))
+    return _NULL_ET
 
 
 # ---------------------------------------------------------------------------- validation
@@ -219,8 +245,9 @@ def _validate(phantom, source, histories, seed, options):
                          f"{', '.join(sorted(_KNOWN_OPTIONS))}")
     if not isinstance(phantom, Phantom):
         raise InputError(f"phantom must be an iortmc.Phantom, got {type(phantom).__name__}")
-    if not isinstance(source, (PointSource, PencilBeam)):
-        raise InputError(f"source must be an iortmc source (PointSource, PencilBeam), got {type(source).__name__}")
+    if not isinstance(source, (PointSource, PencilBeam, ElectronBeam)):
+        raise InputError("source must be an iortmc source (PointSource, PencilBeam, ElectronBeam), "
+                         f"got {type(source).__name__}")
     histories = _check_int("histories", histories, 1, 2**62)
     seed = _check_int("seed", seed, 0, 2**63 - 1)
     threads = options.get("threads")
@@ -230,11 +257,27 @@ def _validate(phantom, source, histories, seed, options):
     batches = min(batches, histories)
     # the kernels number histories within a batch in float32 (exact below 2**24)
     batches = max(batches, -(-histories // 2**24))
+    electron_source = isinstance(source, ElectronBeam)
     scoring = options.get("scoring")
     if scoring is None:
-        scoring = "kerma" if source.spectrum.max_energy < KERMA_DEFAULT_BELOW_MEV else "analog"
+        low_kv = not electron_source and source.spectrum.max_energy < KERMA_DEFAULT_BELOW_MEV
+        scoring = "kerma" if low_kv else "analog"
     if scoring not in ("kerma", "analog"):
         raise InputError(f"scoring must be 'kerma' or 'analog', got {scoring!r}")
+    electrons = options.get("electrons")
+    if electrons is None:
+        electrons = electron_source or (scoring == "analog"
+                                        and source.spectrum.max_energy >= KERMA_DEFAULT_BELOW_MEV)
+    if not isinstance(electrons, (bool, np.bool_)):
+        raise InputError(f"electrons must be True or False, got {electrons!r}")
+    if electron_source and not electrons:
+        raise InputError("an ElectronBeam needs electron transport; electrons=False is only for photon sources")
+    if electrons and scoring == "kerma":
+        raise InputError("scoring='kerma' assumes charged particles deposit on the spot; use "
+                         "scoring='analog' with electrons=True, or electrons=False")
+    eopts = {k: options[k] for k in _ELECTRON_OPTIONS if k in options}
+    if eopts and not electrons:
+        raise InputError(f"electron option(s) {sorted(eopts)} given but electron transport is off")
     cutoff = options.get("photon_cutoff", E_MIN)
     try:
         cutoff = float(cutoff)
@@ -254,7 +297,13 @@ def _validate(phantom, source, histories, seed, options):
     meta = options.get("metadata")
     if meta is not None and not isinstance(meta, dict):
         raise InputError(f"metadata must be a dict, got {type(meta).__name__}")
-    return histories, seed, threads, batches, scoring, cutoff, progress
+    return histories, seed, threads, batches, scoring, cutoff, progress, bool(electrons), eopts
+
+
+def _electron_option_values(et):
+    return {"ecut": et.ecut, "ae": et.ae, "ap": et.ap, "estepe": et.estepe,
+            "ms_strength": et.ms_strength, "hard_collisions": bool(et.hard),
+            "bremsstrahlung": bool(et.brems), "multiple_scattering": bool(et.msc)}
 
 
 # ---------------------------------------------------------------------------- driver
@@ -267,7 +316,7 @@ def simulate(phantom, source, histories, seed=1, **options):
     Parameters
     ----------
     phantom : Phantom
-    source : PointSource or PencilBeam
+    source : PointSource, PencilBeam or ElectronBeam
     histories : int
         Number of source particles (> 0).
     seed : int
@@ -282,6 +331,15 @@ def simulate(phantom, source, histories, seed=1, **options):
         deposited at interaction sites (charged particles deposit on the spot in this version).
     photon_cutoff : float, optional
         Photons below this energy (MeV, default 1 keV) deposit their energy on the spot.
+    electrons : bool, optional
+        Transport the electrons and positrons that photons set in motion (class II condensed
+        history, docs/electron-physics.md). Default: on for electron sources and for photon
+        sources reaching 200 keV or more with analog scoring; off (kerma approximation) otherwise.
+    ecut, ae, ap, estepe, ms_strength, hard_collisions, bremsstrahlung, multiple_scattering
+        Electron transport options (see :func:`iortmc.electron_tables.pack_electron_tables`):
+        cut-off (MeV kinetic, default 0.1), delta-ray and bremsstrahlung production thresholds
+        (0.1 and 0.01 MeV), step limits (0.25 fractional energy loss, 0.15 scattering strength), and
+        switches for hard collisions, hard bremsstrahlung and multiple scattering.
     progress : bool or callable, optional
         ``True`` prints a progress line per wave to stderr; a callable is called as
         ``progress(histories_done, histories_total)`` after every wave.
@@ -294,8 +352,14 @@ def simulate(phantom, source, histories, seed=1, **options):
         Dose in Gy per history, [z, y, x], with history-by-history uncertainties.
     """
     global _COMPILED
-    histories, seed, threads, batches, scoring, cutoff, progress = _validate(
+    histories, seed, threads, batches, scoring, cutoff, progress, electrons, eopts = _validate(
         phantom, source, histories, seed, options)
+    if electrons:  # validates the electron options too, before any kernel runs
+        from .electron_tables import pack_electron_tables
+
+        et = pack_electron_tables(phantom.materials, **eopts)
+    else:
+        et = null_electron_tables()
     t_start = time.perf_counter()
     cpu_start = time.process_time()
 
@@ -314,7 +378,8 @@ def simulate(phantom, source, histories, seed=1, **options):
         max_rho[m] = rho[idx == m].max() if nm > 1 else rho.max()
     pt = pack_photon_tables(phantom.materials, max_rho)
     src = pack_source(source)
-    opt = Options(seed=int(seed), scoring=0 if scoring == "kerma" else 1, photon_cutoff=float(cutoff))
+    opt = Options(seed=int(seed), scoring=0 if scoring == "kerma" else 1, photon_cutoff=float(cutoff),
+                  electrons=int(electrons))
 
     nvox = phantom.index.size
     nslots = min(threads, batches)
@@ -328,7 +393,7 @@ def simulate(phantom, source, histories, seed=1, **options):
     numba.set_num_threads(threads)
     t_compile = time.perf_counter()
     if not _COMPILED:
-        transport.run_wave(pt, geo, src, opt, starts, 0, 0, rec, bl, cnt, ebal)
+        transport.run_wave(pt, et, geo, src, opt, starts, 0, 0, rec, bl, cnt, ebal)
         transport.merge_wave(0, rec, bl, cnt, tot, 1)
         transport.init_records(rec[:0])
         _COMPILED = True
@@ -337,7 +402,7 @@ def simulate(phantom, source, histories, seed=1, **options):
     transport.init_records(rec)
     for b0 in range(0, batches, nslots):
         nb = min(nslots, batches - b0)
-        transport.run_wave(pt, geo, src, opt, starts, b0, nb, rec, bl, cnt, ebal)
+        transport.run_wave(pt, et, geo, src, opt, starts, b0, nb, rec, bl, cnt, ebal)
         transport.merge_wave(nb, rec, bl, cnt, tot, threads)
         if callable(progress):
             progress(int(starts[b0 + nb]), histories)
@@ -366,7 +431,12 @@ def simulate(phantom, source, histories, seed=1, **options):
         "transmitted_unscattered_energy": float(e[7]),
     }
     opts = {"scoring": scoring, "photon_cutoff": cutoff, "threads": threads, "batches": batches,
-            "transport": "photon (charged particles deposit locally)"}
+            "electrons": electrons,
+            "transport": ("coupled photon-electron (class II condensed history)" if electrons
+                          else "photon (charged particles deposit locally)")}
+    if electrons:
+        opts.update({k: (bool(v) if isinstance(v, (bool, np.bool_)) else float(v))
+                     for k, v in _electron_option_values(et).items()})
     timing = {"wall_s": time.perf_counter() - t_start, "cpu_s": time.process_time() - cpu_start,
               "compile_s": compile_s}
     metadata = dict(options.get("metadata") or {})

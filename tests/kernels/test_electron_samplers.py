@@ -196,9 +196,10 @@ def _gs_pdf_independent(K, eta, mu, lmax=600):
     """GS pdf from Legendre moments computed by quadrature (independent of the tables' recurrence)."""
     lam = K / float(etb._g1(eta))
     t0, t1 = math.log(2 * eta), math.log(2 + 2 * eta)
-    x, wq = np.polynomial.legendre.leggauss(4000)
-    t = 0.5 * (t1 - t0) * (x + 1) + t0
-    wt = 0.5 * (t1 - t0) * wq
+    x, wq = np.polynomial.legendre.leggauss(200)
+    edges = np.linspace(t0, t1, 21)       # 20 panels x 200 Gauss-Legendre points
+    t = np.concatenate([0.5 * (b - a) * (x + 1) + a for a, b in zip(edges[:-1], edges[1:])])
+    wt = np.concatenate([0.5 * (b - a) * wq for a, b in zip(edges[:-1], edges[1:])])
     m = 1 + 2 * eta - np.exp(t)
     weight = wt * 2 * eta * (1 + eta) * np.exp(-t)   # p(mu) dmu in t
     P_prev, P = np.ones_like(m), m.copy()
@@ -251,7 +252,8 @@ def test_options_validated():
 
 def test_electron_beam_validation_and_sampling():
     from iortmc._kernels.types import SourceData
-    from iortmc.sources.electron import ElectronBeam, sample_beam_particle
+    from iortmc._kernels.beam import sample_beam_particle
+    from iortmc.sources.electron import ElectronBeam
 
     with pytest.raises(InputError, match="energy"):
         ElectronBeam(energy=-1.0)
@@ -262,9 +264,10 @@ def test_electron_beam_validation_and_sampling():
     beam = ElectronBeam(energy=6.0, energy_spread=0.5, field_diameter=10.0, position=(0, 0, -10.0))
     d = beam.describe()
     assert d["type"] == "ElectronBeam" and d["field_diameter_cm"] == 10.0
-    src = SourceData(kind=2, position=beam.position, direction=beam.direction, e_lo=beam.e_lo,
-                     e_hi=beam.e_hi, alias_prob=beam.alias_prob, alias_index=beam.alias_index)
     shape = beam.shape_parameters()
+    src = SourceData(kind=2, position=beam.position, direction=beam.direction, e_lo=beam.e_lo,
+                     e_hi=beam.e_hi, alias_prob=beam.alias_prob, alias_index=beam.alias_index,
+                     shape=shape)
 
     @njit
     def many(src, shape, n):

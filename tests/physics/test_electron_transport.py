@@ -4,6 +4,7 @@ step-size independence. Uses the test driver ``iortmc._kernels.electron.run_elec
 References are cited per test. Long variants are marked ``slow``.
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 import iortmc as mc
 from iortmc import electron_tables as etb
 from iortmc._kernels import electron as ek
+from iortmc._kernels import transport
 from iortmc._kernels.types import Geometry
 
 
@@ -24,17 +26,31 @@ def _slab_geometry(rho, dz, lateral=1.0e4, mat=None):
                     rho=rho, inv_mass=1.0 / (rho * lateral * lateral * dz))
 
 
-def _run(et, geo, E0, n, mode=0, charge=-1.0, seed=1, pos=(0.0, 0.0, -1.0), box=(0, 0, 0, 0, 0, 0)):
+# the per-slot record layout of transport.score: (2, nvox, 2) = ((acc, last), (s1, s2)); older
+# layout (nvox, 4) = (acc, s1, s2, last)
+_NEW_LAYOUT = "rec[0, vox, 1]" in inspect.getsource(transport.score.py_func)
+
+
+def _run(et, geo, E0, n, mode=0, charge=-1.0, seed=1, pos=(0.0, 0.0, -1.0), box=(0, 0, 0, 0, 0, 0),
+         with_sq=False):
     nv = geo.rho.size
-    rec = np.zeros((nv, 4))
-    rec[:, 3] = -1.0
+    if _NEW_LAYOUT:
+        rec = np.zeros((2, nv, 2))
+        rec[0, :, 1] = -1.0
+    else:
+        rec = np.zeros((nv, 4))
+        rec[:, 3] = -1.0
     bl = np.zeros(nv, np.int64)
     cnt = np.zeros(4, np.int64)
     ebal = np.zeros(8)
     out = np.zeros(4)
     ek.run_electrons(et, geo, seed, 0, n, mode, np.array(pos, float), np.array([0.0, 0.0, 1.0]),
                      float(E0), float(charge), np.array(box, float), rec, bl, cnt, ebal, out)
-    return rec[:, 1].copy(), ebal, out
+    s1 = (rec[1, :, 0] if _NEW_LAYOUT else rec[:, 1]).copy()
+    s2 = (rec[1, :, 1] if _NEW_LAYOUT else rec[:, 2]).copy()
+    if with_sq:
+        return s1, s2, ebal, out
+    return s1, ebal, out
 
 
 @pytest.mark.parametrize("E0,csda", [(1.0, 0.4367), (6.0, 3.052), (10.0, 4.975), (20.0, 9.320)])
@@ -122,11 +138,14 @@ def test_backscatter_aluminium_1mev():
     assert eta == pytest.approx(0.10, rel=0.15)
 
 
-def _depth_dose(E0, n, **opts):
+def _depth_dose(E0, n, with_sigma=False, **opts):
     et = etb.pack_electron_tables([mc.material("water")], **opts)
     geo = _slab_geometry(np.ones(80), 0.05, lateral=1.0e3)
-    dose, _, _ = _run(et, geo, E0, n, mode=2, box=(-5, 5, -5, 5, 0, 0))
-    return dose / n
+    s1, s2, _, _ = _run(et, geo, E0, n, mode=2, box=(-5, 5, -5, 5, 0, 0), with_sq=True)
+    mean = s1 / n
+    if with_sigma:
+        return mean, np.sqrt(np.maximum(s2 / n - mean**2, 0.0) / n)
+    return mean
 
 
 def _r50(d, dz=0.05):
@@ -146,8 +165,10 @@ def test_step_size_independence_quick():
 @pytest.mark.slow
 def test_step_size_independence_depth_dose():
     """6 MeV: depth dose changes < 1 % (of Dmax) where D > 20 % Dmax when the step limits halve
-    (issue 4 item 4)."""
-    a = _depth_dose(6.0, 400_000)
-    b = _depth_dose(6.0, 400_000, ms_strength=0.075, estepe=0.125)
+    (issue 4 item 4), beyond the statistical noise of the difference (3 sigma, history-by-history
+    uncertainties; 400k histories each gives sigma ~ 0.3 % of Dmax per 0.5 mm bin)."""
+    a, sa = _depth_dose(6.0, 400_000, with_sigma=True)
+    b, sb = _depth_dose(6.0, 400_000, with_sigma=True, ms_strength=0.075, estepe=0.125)
     m = a > 0.2 * a.max()
-    assert np.max(np.abs(a[m] - b[m])) / a.max() < 0.01
+    excess = np.abs(a[m] - b[m]) - 3.0 * np.hypot(sa[m], sb[m])
+    assert np.max(excess) / a.max() < 0.01

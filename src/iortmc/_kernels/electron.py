@@ -38,7 +38,8 @@ from numba import njit
 
 from .photon import ELECTRON_MASS, isotropic, rotate
 from .rng import seed_history, uniform
-from .transport import end_batch, enter_box, inside, score
+from .tally import end_batch, score
+from .voxels import enter_box, inside
 
 TWO_PI = 2.0 * math.pi
 _BIG = 1.0e30

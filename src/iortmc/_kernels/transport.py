@@ -20,13 +20,15 @@ from numba import njit, prange
 
 from .photon import (ELECTRON_MASS, isotropic, rotate, sample_compton, sample_fluorescence,
                      sample_photoelectric_shell, sample_rayleigh)
+from .beam import _sample_energy as sample_source_energy, sample_beam_particle
+from .electron import transport_electron
 from .rng import seed_history, uniform
 from .tally import end_batch, init_records, merge_wave, score  # noqa: F401  (re-exported)
 from .voxels import _voxel_coord, enter_box, inside  # noqa: F401  (re-exported)
 
 NEBAL = 8
 _BIG = 1.0e30
-_STACK = 64
+_STACK = 1024
 
 
 @njit(cache=True, inline="always")
@@ -62,26 +64,16 @@ def lerp1(a, i, f):
     return a[i] + f * (a[i + 1] - a[i])
 
 
-@njit(cache=True, inline="always")
-def sample_source_energy(src, s):
-    nb = src.e_lo.shape[0]
-    r = uniform(s) * nb
-    b = int(r)
-    if b >= nb:
-        b = nb - 1
-    if r - b >= src.alias_prob[b]:
-        b = src.alias_index[b]
-    lo = src.e_lo[b]
-    hi = src.e_hi[b]
-    if hi > lo:
-        return lo + uniform(s) * (hi - lo)
-    return lo
-
-
 @njit(cache=True)
 def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, rec, bl, cnt, ebal,
-                     stack, kf):
-    """Follow one photon to absorption, escape or cut-off; secondaries go on ``stack``."""
+                     stack, kf, et, estack):
+    """Follow one photon to absorption, escape or cut-off; secondary photons go on ``stack``.
+
+    With ``opt.electrons`` the electrons and positrons it sets in motion are transported at once by
+    :func:`.electron.transport_electron` (which may push bremsstrahlung and annihilation photons on
+    ``stack``); otherwise they deposit their energy on the spot (kerma approximation).
+    """
+    coupled = opt.electrons == 1
     nx = geo.nx
     ny = geo.ny
     nz = geo.nz
@@ -247,6 +239,7 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
             ef = 0.0
             if shell >= 0:
                 ef = sample_fluorescence(shell, pt.sh_yield, pt.ln_start, pt.ln_energy, pt.ln_cum, s)
+            binding = pt.sh_binding[shell] if shell >= 0 else 0.0
             local = E
             if ef >= opt.photon_cutoff and ef < E and stack[0, 0] < _STACK - 1:
                 n = int(stack[0, 0]) + 1
@@ -260,7 +253,15 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
                 stack[n, 6] = ef
                 stack[0, 0] = n
                 local = E - ef
-            if not kerma:
+            if coupled and E - binding > 0.0:
+                # photoelectron along the photon direction (simplification: no Sauter distribution);
+                # the binding energy not carried off by fluorescence is deposited on the spot
+                local -= E - binding
+                ebal[1] += local
+                score(vox, local * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+                transport_electron(et, geo, x, y, z, u, v, w, E - binding, -1.0, s, hf, hbase, rec, bl,
+                                   cnt, ebal, stack, estack)
+            elif not kerma:
                 ebal[1] += local
                 score(vox, local * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
             return
@@ -274,14 +275,35 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
         p_compt = lerp2(pt.mu_compt, m, ie, fe)
         if r < p_compt or E <= 2.0 * ELECTRON_MASS:
             Ep, cost = sample_compton(E, pt.sf[m], pt.sf_inv_du, s)
-            if not kerma:
+            phi = 2.0 * math.pi * uniform(s)
+            if coupled:
+                # Compton electron: cot(theta_e) = (1 + k) tan(theta/2), opposite azimuth
+                kappa = E / ELECTRON_MASS
+                th = math.sqrt(max(0.0, (1.0 - cost) / (1.0 + cost))) if cost > -1.0 else 1.0e30
+                a = (1.0 + kappa) * th
+                cose = a / math.sqrt(1.0 + a * a)
+                eu, ev, ew = rotate(u, v, w, cose, phi + math.pi)
+                transport_electron(et, geo, x, y, z, eu, ev, ew, E - Ep, -1.0, s, hf, hbase, rec, bl,
+                                   cnt, ebal, stack, estack)
+            elif not kerma:
                 ebal[1] += E - Ep
                 score(vox, (E - Ep) * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
             E = Ep
-            u, v, w = rotate(u, v, w, cost, 2.0 * math.pi * uniform(s))
+            u, v, w = rotate(u, v, w, cost, phi)
             continue
-        # pair production: charged particles deposit locally, annihilation photons at the site
+        # pair production
         local = E - 2.0 * ELECTRON_MASS
+        if coupled:
+            # kinetic energy shared uniformly (simplification of the Bethe-Heitler sharing; pair
+            # production is rare at IORT photon energies), both along the photon direction; the
+            # positron annihilates when it stops (electron engine)
+            tm = uniform(s) * local
+            transport_electron(et, geo, x, y, z, u, v, w, tm, -1.0, s, hf, hbase, rec, bl, cnt, ebal,
+                               stack, estack)
+            transport_electron(et, geo, x, y, z, u, v, w, local - tm, 1.0, s, hf, hbase, rec, bl, cnt,
+                               ebal, stack, estack)
+            return
+        # kerma approximation: charged particles deposit locally, annihilation photons at the site
         if not kerma:
             ebal[1] += local
             score(vox, local * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
@@ -304,40 +326,49 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
 
 
 @njit(cache=True)
-def run_batch(pt, geo, src, opt, h0, h1, rec, bl, cnt, ebal):
+def run_batch(pt, et, geo, src, opt, h0, h1, rec, bl, cnt, ebal):
     """Histories h0..h1-1 into one slot's buffers; ``ebal`` is this batch's energy-balance row."""
     s = np.empty(4, dtype=np.uint64)
     stack = np.zeros((_STACK, 7))
+    estack = np.zeros((256, 8))
     kf = np.zeros(pt.mu_total.shape[0])
     cnt[0] = 0
     cnt[1] = 0
     cnt[2] = 0
     for h in range(h0, h1):
         seed_history(opt.seed, h, s)
-        E = sample_source_energy(src, s)
-        ebal[0] += E
-        if src.kind == 0:
-            u, v, w = isotropic(s)
+        hf = float(h - h0)
+        if src.kind == 2:
+            x, y, z, u, v, w, E = sample_beam_particle(src, src.shape, s)
+            charge = src.shape[5]
+            ebal[0] += E + (2.0 * ELECTRON_MASS if charge > 0.0 else 0.0)
+            transport_electron(et, geo, x, y, z, u, v, w, E, charge, s, hf, 0.0, rec, bl, cnt, ebal,
+                               stack, estack)
         else:
-            u = src.direction[0]
-            v = src.direction[1]
-            w = src.direction[2]
-        transport_photon(pt, geo, opt, src.position[0], src.position[1], src.position[2], u, v, w, E,
-                         True, s, float(h - h0), 0.0, rec, bl, cnt, ebal, stack, kf)
+            E = sample_source_energy(src, s)
+            ebal[0] += E
+            if src.kind == 0:
+                u, v, w = isotropic(s)
+            else:
+                u = src.direction[0]
+                v = src.direction[1]
+                w = src.direction[2]
+            transport_photon(pt, geo, opt, src.position[0], src.position[1], src.position[2], u, v, w,
+                             E, True, s, hf, 0.0, rec, bl, cnt, ebal, stack, kf, et, estack)
         while stack[0, 0] > 0:
             n = int(stack[0, 0])
             stack[0, 0] = n - 1
             transport_photon(pt, geo, opt, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3],
-                             stack[n, 4], stack[n, 5], stack[n, 6], False, s, float(h - h0), 0.0,
-                             rec, bl, cnt, ebal, stack, kf)
+                             stack[n, 4], stack[n, 5], stack[n, 6], False, s, hf, 0.0,
+                             rec, bl, cnt, ebal, stack, kf, et, estack)
     end_batch(rec, bl, cnt)
 
 
 @njit(cache=True, parallel=True)
-def run_wave(pt, geo, src, opt, starts, b0, nb, rec, bl, cnt, ebal):
+def run_wave(pt, et, geo, src, opt, starts, b0, nb, rec, bl, cnt, ebal):
     """Batches b0..b0+nb-1 in parallel, batch b0+q in slot q."""
     for q in prange(nb):
         b = b0 + q
-        run_batch(pt, geo, src, opt, starts[b], starts[b + 1], rec[q], bl[q], cnt[q], ebal[b])
+        run_batch(pt, et, geo, src, opt, starts[b], starts[b + 1], rec[q], bl[q], cnt[q], ebal[b])
 
 

@@ -59,16 +59,19 @@ class Geometry(NamedTuple):
 
 
 class SourceData(NamedTuple):
-    kind: int                   # 0 = isotropic point source
+    kind: int                   # 0 = isotropic photon point source, 1 = photon pencil beam,
+                                # 2 = electron/positron beam (ElectronBeam)
     position: np.ndarray        # (3,) cm
     direction: np.ndarray       # (3,) unit vector (beams)
     e_lo: np.ndarray            # (nB,) MeV, bin lower edges (== e_hi for lines)
     e_hi: np.ndarray            # (nB,)
     alias_prob: np.ndarray      # (nB,) Walker alias table
     alias_index: np.ndarray     # (nB,) int64
+    shape: np.ndarray           # (6,) ElectronBeam.shape_parameters(); zeros for photon sources
 
 
 class Options(NamedTuple):
     seed: int
     scoring: int                # 0 = kerma (track length), 1 = analog
     photon_cutoff: float        # MeV
+    electrons: int              # 1: photon-made electrons and positrons are transported

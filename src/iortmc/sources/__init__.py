@@ -2,5 +2,6 @@
 
 from .spectrum import Spectrum
 from .point import PencilBeam, PointSource
+from .electron import ElectronBeam
 
-__all__ = ["Spectrum", "PointSource", "PencilBeam"]
+__all__ = ["Spectrum", "PointSource", "PencilBeam", "ElectronBeam"]
