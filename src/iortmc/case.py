@@ -19,7 +19,7 @@ The format is documented key by key in ``docs/case-format.md``. In short::
     material = "saline"
 
     [source]
-    type = "point"                     # "point" or "pencil_beam" ("electron_beam" reserved)
+    type = "point"                     # "point", "pencil_beam" or "electron_beam"
     position_cm = [0.0, 0.0, 0.0]
     spectrum = { builtin = "intrabeam_50kv_bare" }
 
@@ -58,12 +58,17 @@ _PAINT_KEYS = {"sphere": {"shape", "material", "density", "center_cm", "radius_c
                "cylinder": {"shape", "material", "density", "center_cm", "radius_cm", "length_cm", "axis"},
                "box": {"shape", "material", "density", "lower_cm", "upper_cm"}}
 _MATERIAL_KEYS = {"density", "composition", "formula", "I_eV", "base", "description"}
-_SOURCE_TYPES = ("point", "pencil_beam")
-_RESERVED_SOURCE_TYPES = ("electron_beam",)
+_SOURCE_TYPES = ("point", "pencil_beam", "electron_beam")
+_RESERVED_SOURCE_TYPES = ()
+_BEAM_KEYS = {"type", "position_cm", "direction", "energy_MeV", "spectrum", "energy_spread_fwhm_MeV",
+              "field_diameter_cm", "field_size_cm", "angular_spread_rad", "source_distance_cm",
+              "particle"}
 _SPECTRUM_FORMS = ("energy_MeV", "energy_keV", "builtin", "file", "lines", "histogram")
 #: TOML key in [options] -> keyword of :func:`iortmc.simulate`.
 OPTION_KEYS = {"threads": "threads", "batches": "batches", "scoring": "scoring",
-               "photon_cutoff_MeV": "photon_cutoff"}
+               "photon_cutoff_MeV": "photon_cutoff", "electrons": "electrons",
+               "electron_cutoff_MeV": "ecut", "delta_threshold_MeV": "ae",
+               "brems_threshold_MeV": "ap", "max_energy_loss_fraction": "estepe"}
 _OUTPUT_KEYS = {"file", "reference_point_cm"}
 
 
@@ -219,7 +224,7 @@ class Case:
         import numpy as np
 
         pos = np.asarray(self.source.position, dtype=float)
-        if type(self.source).__name__ == "PencilBeam":
+        if type(self.source).__name__ in ("PencilBeam", "ElectronBeam"):
             d = np.asarray(self.source.direction, dtype=float)
             # entry point into the phantom along the beam, then 1 cm deeper
             t_in = _entry_distance(self.phantom, pos, d)
@@ -513,9 +518,46 @@ def _spectrum(value, base: Path):
         raise InputError(f"{where}: {exc}") from None
 
 
+def _electron_beam(t, base: Path):
+    from .sources import ElectronBeam
+
+    _unknown(t, _BEAM_KEYS, "source")
+    if ("energy_MeV" in t) == ("spectrum" in t):
+        raise InputError("[source] an electron_beam needs exactly one of energy_MeV (kinetic) or spectrum")
+    energy = (_number(t["energy_MeV"], "[source] energy_MeV", positive=True, unit="MeV")
+              if "energy_MeV" in t else _spectrum(t["spectrum"], base))
+    kw = {}
+    if "field_diameter_cm" in t:
+        kw["field_diameter"] = _number(t["field_diameter_cm"], "[source] field_diameter_cm", positive=True,
+                                       unit="cm")
+    if "field_size_cm" in t:
+        fs = t["field_size_cm"]
+        if not (isinstance(fs, list) and len(fs) == 2):
+            raise InputError(f"[source] field_size_cm must be [sx, sy] in cm, got {fs!r}")
+        kw["field_size"] = tuple(_number(v, "[source] field_size_cm", positive=True, unit="cm") for v in fs)
+    if "energy_spread_fwhm_MeV" in t:
+        kw["energy_spread"] = _number(t["energy_spread_fwhm_MeV"], "[source] energy_spread_fwhm_MeV",
+                                      unit="MeV")
+    if "angular_spread_rad" in t:
+        kw["angular_spread"] = _number(t["angular_spread_rad"], "[source] angular_spread_rad", unit="rad")
+    if "source_distance_cm" in t:
+        kw["source_distance"] = _number(t["source_distance_cm"], "[source] source_distance_cm",
+                                        positive=True, unit="cm")
+    if "particle" in t:
+        kw["particle"] = _string(t["particle"], "[source] particle", ("e-", "e+"))
+    pos = _vector(t.get("position_cm", [0.0, 0.0, 0.0]), "[source] position_cm")
+    d = _vector(t.get("direction", [0.0, 0.0, 1.0]), "[source] direction", unit="(unit-free)")
+    try:
+        return ElectronBeam(energy, position=pos, direction=d, **kw)
+    except InputError as exc:
+        raise InputError(f"[source] {exc}") from None
+
+
 def _source(t, base: Path):
     from .sources import PencilBeam, PointSource
 
+    if t.get("type") == "electron_beam":
+        return _electron_beam(t, base)
     kind = t.get("type")
     if kind in _RESERVED_SOURCE_TYPES:
         raise InputError(f"[source] type = {kind!r} is not available in this version of iortmc (the "
@@ -549,6 +591,14 @@ def _options(t) -> dict:
     if "photon_cutoff_MeV" in t:
         out["photon_cutoff"] = _number(t["photon_cutoff_MeV"], "[options] photon_cutoff_MeV", positive=True,
                                        unit="MeV")
+    if "electrons" in t:
+        if not isinstance(t["electrons"], bool):
+            raise InputError(f"[options] electrons must be true or false, got {t['electrons']!r}")
+        out["electrons"] = t["electrons"]
+    for key in ("electron_cutoff_MeV", "delta_threshold_MeV", "brems_threshold_MeV",
+                "max_energy_loss_fraction"):
+        if key in t:
+            out[OPTION_KEYS[key]] = _number(t[key], f"[options] {key}", positive=True)
     return out
 
 
@@ -674,6 +724,31 @@ spectrum = { energy_keV = 50.0 }
 
 [options]
 scoring = "kerma"
+''',    "ioert9": '''\
+# A 9 MeV IOERT electron field on water.
+# Run it with:  iortmc run ioert9.toml -o ioert9.h5 --plot ioert9.png   (or: iortmc example ioert9)
+case_format = 1
+title = "9 MeV IOERT electron field (6 cm diameter) on water"
+description = """Monoenergetic 9 MeV parallel electron beam, 6 cm diameter circular field (a first model of a 6 cm IOERT applicator: the PMMA cylinder itself is not modelled), normally incident on a 16 x 16 x 8 cm water phantom in 2 mm voxels; coupled electron-photon transport (class II condensed history)."""
+histories = 200_000
+seed = 1
+
+[phantom]
+type = "box"
+size_cm = [16.0, 16.0, 8.0]
+voxel_size_cm = 0.2
+material = "water"
+origin_cm = [-8.0, -8.0, 0.0]
+
+[source]
+type = "electron_beam"
+energy_MeV = 9.0
+field_diameter_cm = 6.0
+position_cm = [0.0, 0.0, -1.0]
+direction = [0.0, 0.0, 1.0]
+
+[output]
+reference_point_cm = [0.0, 0.0, 2.0]
 ''',
 }
 
@@ -686,6 +761,6 @@ def bundled_case_text(name: str) -> str:
 
 
 def bundled_case(name: str) -> Case:
-    """A bundled case (``intrabeam``, ``water50kev``, ``breast_cavity``, ``pencil_slabs``)."""
+    """A bundled case (``intrabeam``, ``water50kev``, ``breast_cavity``, ``pencil_slabs``, ``ioert9``)."""
     return loads_case(bundled_case_text(name), name=f"bundled case {name!r}")
 

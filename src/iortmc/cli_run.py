@@ -31,6 +31,7 @@ EXAMPLES = {
     "water50kev": "50 keV point source in water (radial dose, D r^2)",
     "breast_cavity": "50 kV INTRABEAM-like source in a 1.5 cm saline cavity in breast tissue",
     "pencil_slabs": "50 keV pencil beam through water / bone / water slabs (depth dose)",
+    "ioert9": "9 MeV IOERT electron field (6 cm) on water (depth dose, R90/R50/Rp)",
 }
 
 _COMPILE_HINT = ("iortmc: the first run after installation compiles the transport kernels "
@@ -246,7 +247,7 @@ def _default_figure(result, ref, path):
     from . import plot
 
     src = result.source or {}
-    if src.get("type") == "PencilBeam":
+    if src.get("type") in ("PencilBeam", "ElectronBeam"):
         d = np.asarray(src.get("direction", [0, 0, 1.0]), dtype=float)
         axis = "xyz"[int(np.argmax(np.abs(d)))]
         pos = src.get("position_cm", [0, 0, 0])
@@ -328,7 +329,7 @@ def _cmd_plot(args) -> int:
     if args.compare:
         other = load(args.compare[0])
         _check_writable(args.compare[1], "--compare")
-        kind = args.kind or ("depth" if src.get("type") == "PencilBeam" else "radial")
+        kind = args.kind or ("depth" if src.get("type") in ("PencilBeam", "ElectronBeam") else "radial")
         plot.compare(res, other, args.compare[1], kind=kind, axis=args.axis, center=center, point=center,
                      labels=(Path(args.result).stem, Path(args.compare[0]).stem), normalize=None)
         print(f"wrote {args.compare[1]}")
@@ -363,7 +364,7 @@ def _cmd_example(args) -> int:
         from . import plot
 
         src = result.source or {}
-        if src.get("type") == "PencilBeam":
+        if src.get("type") in ("PencilBeam", "ElectronBeam"):
             iso = outdir / f"{args.name}_isodose_y0.png"
             _try_plot(lambda: plot.isodose(result, iso, axis="y", value=0.0, max_rel_unc=0.3), str(iso))
         else:
