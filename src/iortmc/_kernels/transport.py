@@ -65,6 +65,98 @@ def lerp1(a, i, f):
 
 
 @njit(cache=True)
+def walk_kerma(pt, geo, x, y, z, u, v, w, i, j, k, ie, fe, mu_maj, kf, s, hf, hbase, rec, bl, cnt, ebal):
+    """Woodcock flight from (x, y, z) in voxel (i, j, k), walking voxel by voxel to score the
+    collision-kerma track-length estimator; a compact function of its own so the hot loop stays
+    small. Returns (escaped, distance travelled, i, j, k, voxel of the real interaction)."""
+    nx = geo.nx
+    ny = geo.ny
+    nz = geo.nz
+    escaped = False
+    vox = (k * ny + j) * nx + i
+    # voxel walk from (x, y, z) in voxel (i, j, k)
+    if u > 0.0:
+        sx = 1
+        tmx = (geo.x0 + (i + 1) * geo.dx - x) / u
+        tdx = geo.dx / u
+    elif u < 0.0:
+        sx = -1
+        tmx = (geo.x0 + i * geo.dx - x) / u
+        tdx = -geo.dx / u
+    else:
+        sx = 0
+        tmx = _BIG
+        tdx = _BIG
+    if v > 0.0:
+        sy = 1
+        tmy = (geo.y0 + (j + 1) * geo.dy - y) / v
+        tdy = geo.dy / v
+    elif v < 0.0:
+        sy = -1
+        tmy = (geo.y0 + j * geo.dy - y) / v
+        tdy = -geo.dy / v
+    else:
+        sy = 0
+        tmy = _BIG
+        tdy = _BIG
+    if w > 0.0:
+        sz = 1
+        tmz = (geo.z0 + (k + 1) * geo.dz - z) / w
+        tdz = geo.dz / w
+    elif w < 0.0:
+        sz = -1
+        tmz = (geo.z0 + k * geo.dz - z) / w
+        tdz = -geo.dz / w
+    else:
+        sz = 0
+        tmz = _BIG
+        tdz = _BIG
+    t = 0.0
+    left = -math.log(uniform(s)) / mu_maj
+    while True:
+        vox = (k * ny + j) * nx + i
+        tnext = tmx
+        if tmy < tnext:
+            tnext = tmy
+        if tmz < tnext:
+            tnext = tmz
+        if t + left < tnext:
+            t += left
+            m = geo.mat[vox]
+            score(vox, kf[m] * left, hf, hbase, rec, bl, cnt)
+            mu_real = geo.rho[vox] * lerp2(pt.mu_total, m, ie, fe)
+            if uniform(s) * mu_maj <= mu_real:
+                break
+            ebal[5] += 1.0
+            left = -math.log(uniform(s)) / mu_maj
+        else:
+            seg = tnext - t
+            if seg > 0.0:
+                score(vox, kf[geo.mat[vox]] * seg, hf, hbase, rec, bl, cnt)
+                left -= seg
+                t = tnext
+            if tmx <= tmy and tmx <= tmz:
+                i += sx
+                tmx += tdx
+                if i < 0 or i >= nx:
+                    escaped = True
+                    break
+            elif tmy <= tmz:
+                j += sy
+                tmy += tdy
+                if j < 0 or j >= ny:
+                    escaped = True
+                    break
+            else:
+                k += sz
+                tmz += tdz
+                if k < 0 or k >= nz:
+                    escaped = True
+                    break
+    return escaped, t, i, j, k, vox
+
+
+@njit(cache=True)
 def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, rec, bl, cnt, ebal,
                      stack, kf, et, estack):
     """Follow one photon to absorption, escape or cut-off; secondary photons go on ``stack``.
@@ -106,85 +198,8 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
         if kerma:
             for m in range(nmat):
                 kf[m] = E * lerp2(pt.mu_en, m, ie, fe) * inv_vol
-            # voxel walk from (x, y, z) in voxel (i, j, k)
-            if u > 0.0:
-                sx = 1
-                tmx = (geo.x0 + (i + 1) * geo.dx - x) / u
-                tdx = geo.dx / u
-            elif u < 0.0:
-                sx = -1
-                tmx = (geo.x0 + i * geo.dx - x) / u
-                tdx = -geo.dx / u
-            else:
-                sx = 0
-                tmx = _BIG
-                tdx = _BIG
-            if v > 0.0:
-                sy = 1
-                tmy = (geo.y0 + (j + 1) * geo.dy - y) / v
-                tdy = geo.dy / v
-            elif v < 0.0:
-                sy = -1
-                tmy = (geo.y0 + j * geo.dy - y) / v
-                tdy = -geo.dy / v
-            else:
-                sy = 0
-                tmy = _BIG
-                tdy = _BIG
-            if w > 0.0:
-                sz = 1
-                tmz = (geo.z0 + (k + 1) * geo.dz - z) / w
-                tdz = geo.dz / w
-            elif w < 0.0:
-                sz = -1
-                tmz = (geo.z0 + k * geo.dz - z) / w
-                tdz = -geo.dz / w
-            else:
-                sz = 0
-                tmz = _BIG
-                tdz = _BIG
-            t = 0.0
-            left = -math.log(uniform(s)) / mu_maj
-            while True:
-                vox = (k * ny + j) * nx + i
-                tnext = tmx
-                if tmy < tnext:
-                    tnext = tmy
-                if tmz < tnext:
-                    tnext = tmz
-                if t + left < tnext:
-                    t += left
-                    m = geo.mat[vox]
-                    score(vox, kf[m] * left, hf, hbase, rec, bl, cnt)
-                    mu_real = geo.rho[vox] * lerp2(pt.mu_total, m, ie, fe)
-                    if uniform(s) * mu_maj <= mu_real:
-                        break
-                    ebal[5] += 1.0
-                    left = -math.log(uniform(s)) / mu_maj
-                else:
-                    seg = tnext - t
-                    if seg > 0.0:
-                        score(vox, kf[geo.mat[vox]] * seg, hf, hbase, rec, bl, cnt)
-                        left -= seg
-                        t = tnext
-                    if tmx <= tmy and tmx <= tmz:
-                        i += sx
-                        tmx += tdx
-                        if i < 0 or i >= nx:
-                            escaped = True
-                            break
-                    elif tmy <= tmz:
-                        j += sy
-                        tmy += tdy
-                        if j < 0 or j >= ny:
-                            escaped = True
-                            break
-                    else:
-                        k += sz
-                        tmz += tdz
-                        if k < 0 or k >= nz:
-                            escaped = True
-                            break
+            escaped, t, i, j, k, vox = walk_kerma(pt, geo, x, y, z, u, v, w, i, j, k, ie, fe, mu_maj, kf,
+                                                  s, hf, hbase, rec, bl, cnt, ebal)
             if escaped:
                 ebal[2] += E
                 if primary:
@@ -335,6 +350,7 @@ def run_batch(pt, et, geo, src, opt, h0, h1, rec, bl, cnt, ebal):
     cnt[0] = 0
     cnt[1] = 0
     cnt[2] = 0
+    cnt[3] = opt.statistics
     for h in range(h0, h1):
         seed_history(opt.seed, h, s)
         hf = float(h - h0)

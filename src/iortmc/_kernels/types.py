@@ -75,3 +75,4 @@ class Options(NamedTuple):
     scoring: int                # 0 = kerma (track length), 1 = analog
     photon_cutoff: float        # MeV
     electrons: int              # 1: photon-made electrons and positrons are transported
+    statistics: int             # 0: history by history, 1: batch statistics
