@@ -35,6 +35,7 @@ _LAZY = {
     "plot": ("iortmc.plot", None),
     "load_case": ("iortmc.case", "load_case"),
     "tables": ("iortmc.tables", None),
+    "dicom": ("iortmc.dicom", None),
 }
 
 __all__ = ["__version__", "DataError", "InputError", "IortmcError", "Material", "material",
