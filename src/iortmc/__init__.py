@@ -28,6 +28,9 @@ _LAZY = {
     "PointSource": ("iortmc.sources", "PointSource"),
     "PencilBeam": ("iortmc.sources", "PencilBeam"),
     "ElectronBeam": ("iortmc.sources", "ElectronBeam"),
+    "PhaseSpaceSource": ("iortmc.sources", "PhaseSpaceSource"),
+    "read_iaea_phsp": ("iortmc.sources", "read_iaea_phsp"),
+    "write_iaea_phsp": ("iortmc.sources", "write_iaea_phsp"),
     "DoseResult": ("iortmc.result", "DoseResult"),
     "load": ("iortmc.result", "load"),
     "merge": ("iortmc.result", "merge"),
@@ -35,6 +38,8 @@ _LAZY = {
     "plot": ("iortmc.plot", None),
     "load_case": ("iortmc.case", "load_case"),
     "tables": ("iortmc.tables", None),
+    "applicators": ("iortmc.applicators", None),
+    "phantoms": ("iortmc.phantoms", None),
     "dicom": ("iortmc.dicom", None),
 }
 

@@ -58,11 +58,12 @@ _PAINT_KEYS = {"sphere": {"shape", "material", "density", "center_cm", "radius_c
                "cylinder": {"shape", "material", "density", "center_cm", "radius_cm", "length_cm", "axis"},
                "box": {"shape", "material", "density", "lower_cm", "upper_cm"}}
 _MATERIAL_KEYS = {"density", "composition", "formula", "I_eV", "base", "description"}
-_SOURCE_TYPES = ("point", "pencil_beam", "electron_beam")
+_SOURCE_TYPES = ("point", "pencil_beam", "electron_beam", "phase_space")
 _RESERVED_SOURCE_TYPES = ()
 _BEAM_KEYS = {"type", "position_cm", "direction", "energy_MeV", "spectrum", "energy_spread_fwhm_MeV",
               "field_diameter_cm", "field_size_cm", "angular_spread_rad", "source_distance_cm",
               "particle"}
+_PHSP_KEYS = {"type", "file", "translate_cm", "recycle", "skip_unsupported"}
 _SPECTRUM_FORMS = ("energy_MeV", "energy_keV", "builtin", "file", "lines", "histogram")
 #: TOML key in [options] -> keyword of :func:`iortmc.simulate`.
 OPTION_KEYS = {"threads": "threads", "batches": "batches", "scoring": "scoring",
@@ -553,11 +554,38 @@ def _electron_beam(t, base: Path):
         raise InputError(f"[source] {exc}") from None
 
 
+def _phase_space(t, base: Path):
+    from .sources import PhaseSpaceSource
+
+    _unknown(t, _PHSP_KEYS, "source")
+    if "file" not in t:
+        raise InputError("[source] a phase_space needs file = the IAEA phase space (base name, "
+                         ".IAEAheader or .IAEAphsp), relative to the case file")
+    path = Path(_string(t["file"], "[source] file"))
+    if not path.is_absolute():
+        path = base / path
+    kw = {}
+    if "translate_cm" in t:
+        kw["translate"] = _vector(t["translate_cm"], "[source] translate_cm")
+    if "recycle" in t:
+        kw["recycle"] = _integer(t["recycle"], "[source] recycle", 1)
+    if "skip_unsupported" in t:
+        if not isinstance(t["skip_unsupported"], bool):
+            raise InputError(f"[source] skip_unsupported must be true or false, got {t['skip_unsupported']!r}")
+        kw["skip_unsupported"] = t["skip_unsupported"]
+    try:
+        return PhaseSpaceSource(path, **kw)
+    except InputError as exc:
+        raise InputError(f"[source] {exc}") from None
+
+
 def _source(t, base: Path):
     from .sources import PencilBeam, PointSource
 
     if t.get("type") == "electron_beam":
         return _electron_beam(t, base)
+    if t.get("type") == "phase_space":
+        return _phase_space(t, base)
     kind = t.get("type")
     if kind in _RESERVED_SOURCE_TYPES:
         raise InputError(f"[source] type = {kind!r} is not available in this version of iortmc (the "

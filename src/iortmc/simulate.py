@@ -15,6 +15,7 @@ from . import _elements
 from .errors import InputError
 from .geometry import Phantom
 from .sources import ElectronBeam, PencilBeam, PointSource
+from .sources.phsp import PhaseSpaceSource
 from .tables import base_grid, loglog_interp, material_tables, merge_grid, E_MIN, E_MAX
 
 __all__ = ["simulate", "pack_photon_tables", "MEV_PER_G_TO_GY", "DEFAULT_BATCHES"]
@@ -187,6 +188,18 @@ def pack_geometry(phantom: Phantom):
 def pack_source(source):
     from ._kernels.types import SourceData
 
+    if isinstance(source, PhaseSpaceSource):
+        t, e, pos, d, wgt, _new = source.arrays()
+        one = np.ones(1)
+        return SourceData(kind=3, position=np.zeros(3), direction=np.array([0.0, 0.0, 1.0]),
+                          e_lo=one, e_hi=one.copy(), alias_prob=one.copy(),
+                          alias_index=np.zeros(1, dtype=np.int64), shape=np.zeros(6),
+                          ps_type=np.ascontiguousarray(t, dtype=np.int32),
+                          ps_energy=np.ascontiguousarray(e, dtype=np.float64),
+                          ps_pos=np.ascontiguousarray(pos, dtype=np.float64),
+                          ps_dir=np.ascontiguousarray(d, dtype=np.float64),
+                          ps_weight=np.ascontiguousarray(wgt, dtype=np.float64),
+                          ps_recycle=int(source.recycle))
     sp = source.spectrum
     shape = (np.asarray(source.shape_parameters(), dtype=np.float64) if isinstance(source, ElectronBeam)
              else np.zeros(6))
@@ -195,7 +208,9 @@ def pack_source(source):
                       e_lo=np.ascontiguousarray(sp.e_lo), e_hi=np.ascontiguousarray(sp.e_hi),
                       alias_prob=np.ascontiguousarray(sp.alias_prob),
                       alias_index=np.ascontiguousarray(sp.alias_index, dtype=np.int64),
-                      shape=np.ascontiguousarray(shape))
+                      shape=np.ascontiguousarray(shape), ps_type=np.zeros(0, dtype=np.int32),
+                      ps_energy=np.zeros(0), ps_pos=np.zeros((0, 3)), ps_dir=np.zeros((0, 3)),
+                      ps_weight=np.zeros(0), ps_recycle=1)
 
 
 _NULL_ET = None
@@ -245,9 +260,9 @@ def _validate(phantom, source, histories, seed, options):
                          f"{', '.join(sorted(_KNOWN_OPTIONS))}")
     if not isinstance(phantom, Phantom):
         raise InputError(f"phantom must be an iortmc.Phantom, got {type(phantom).__name__}")
-    if not isinstance(source, (PointSource, PencilBeam, ElectronBeam)):
-        raise InputError("source must be an iortmc source (PointSource, PencilBeam, ElectronBeam), "
-                         f"got {type(source).__name__}")
+    if not isinstance(source, (PointSource, PencilBeam, ElectronBeam, PhaseSpaceSource)):
+        raise InputError("source must be an iortmc source (PointSource, PencilBeam, ElectronBeam, "
+                         f"PhaseSpaceSource), got {type(source).__name__}")
     histories = _check_int("histories", histories, 1, 2**62)
     seed = _check_int("seed", seed, 0, 2**63 - 1)
     threads = options.get("threads")
@@ -257,21 +272,23 @@ def _validate(phantom, source, histories, seed, options):
     batches = min(batches, histories)
     # the kernels number histories within a batch in float32 (exact below 2**24)
     batches = max(batches, -(-histories // 2**24))
-    electron_source = isinstance(source, ElectronBeam)
+    electron_source = isinstance(source, ElectronBeam) or (isinstance(source, PhaseSpaceSource)
+                                                            and source.has_charged)
+    max_energy = source.max_energy if isinstance(source, PhaseSpaceSource) else source.spectrum.max_energy
     scoring = options.get("scoring")
     if scoring is None:
-        low_kv = not electron_source and source.spectrum.max_energy < KERMA_DEFAULT_BELOW_MEV
+        low_kv = not electron_source and max_energy < KERMA_DEFAULT_BELOW_MEV
         scoring = "kerma" if low_kv else "analog"
     if scoring not in ("kerma", "analog"):
         raise InputError(f"scoring must be 'kerma' or 'analog', got {scoring!r}")
     electrons = options.get("electrons")
     if electrons is None:
-        electrons = electron_source or (scoring == "analog"
-                                        and source.spectrum.max_energy >= KERMA_DEFAULT_BELOW_MEV)
+        electrons = electron_source or (scoring == "analog" and max_energy >= KERMA_DEFAULT_BELOW_MEV)
     if not isinstance(electrons, (bool, np.bool_)):
         raise InputError(f"electrons must be True or False, got {electrons!r}")
     if electron_source and not electrons:
-        raise InputError("an ElectronBeam needs electron transport; electrons=False is only for photon sources")
+        raise InputError(f"a source of electrons or positrons ({type(source).__name__}) needs electron "
+                         "transport; electrons=False is only for photon sources")
     if electrons and scoring == "kerma":
         raise InputError("scoring='kerma' assumes charged particles deposit on the spot; use "
                          "scoring='analog' with electrons=True, or electrons=False")
@@ -323,7 +340,9 @@ def simulate(phantom, source, histories, seed=1, **options):
     Parameters
     ----------
     phantom : Phantom
-    source : PointSource, PencilBeam or ElectronBeam
+    source : PointSource, PencilBeam, ElectronBeam or PhaseSpaceSource
+        For a phase space, one history starts one record (see
+        :attr:`iortmc.sources.phsp.PhaseSpaceSource.primaries_per_history` for dose per primary).
     histories : int
         Number of source particles (> 0).
     seed : int
@@ -396,7 +415,9 @@ def simulate(phantom, source, histories, seed=1, **options):
     nvox = phantom.index.size
     nslots = min(threads, batches)
     rec = np.empty((nslots, nvox, 4), dtype=np.float32)
-    bl = np.zeros((nslots, nvox), dtype=np.int32 if nvox < 2**31 else np.int64)
+    # one spare entry: score() writes bl[n] before deciding whether to count it (branch-free), so
+    # with every voxel listed it writes bl[nvox]
+    bl = np.zeros((nslots, nvox + 1), dtype=np.int32 if nvox < 2**31 else np.int64)
     cnt = np.zeros((nslots, 4), dtype=np.int64)
     tot = np.zeros((nvox, 2))
     ebal = np.zeros((batches, transport.NEBAL))
@@ -465,6 +486,8 @@ def simulate(phantom, source, histories, seed=1, **options):
     timing = {"wall_s": time.perf_counter() - t_start, "cpu_s": time.process_time() - cpu_start,
               "compile_s": compile_s}
     metadata = dict(options.get("metadata") or {})
+    if isinstance(source, PhaseSpaceSource):
+        metadata.setdefault("primaries_per_history", source.primaries_per_history)
     metadata.update(transport_s=run_s, histories_per_s=histories / run_s if run_s > 0 else 0.0)
     return DoseResult(dose_sum, dose_sum2, histories, phantom, source=source.describe(), options=opts,
                       energy_balance=energy_balance, seed=seed, batches=batches, timing=timing,

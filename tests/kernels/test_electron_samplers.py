@@ -265,9 +265,9 @@ def test_electron_beam_validation_and_sampling():
     d = beam.describe()
     assert d["type"] == "ElectronBeam" and d["field_diameter_cm"] == 10.0
     shape = beam.shape_parameters()
-    src = SourceData(kind=2, position=beam.position, direction=beam.direction, e_lo=beam.e_lo,
-                     e_hi=beam.e_hi, alias_prob=beam.alias_prob, alias_index=beam.alias_index,
-                     shape=shape)
+    from iortmc.simulate import pack_source
+
+    src = pack_source(beam)
 
     @njit
     def many(src, shape, n):

@@ -30,7 +30,8 @@ def score(vox, value, hf, hbase, rec, bl, cnt):
     ``rec[vox] = (acc, s1, s2, last)``: the running sum of the history that scored last, the batch's
     sums of per-history values and of their squares, and that history's number. A new history
     first folds the previous one's sum into s1 and s2; a voxel first scored in this batch joins the
-    batch list ``bl``.
+    batch list ``bl``, which must hold one entry more than there are voxels (the branch-free append
+    writes ``bl[n]`` before deciding whether to count it).
     """
     if cnt[3] == 1:
         # batch statistics: only the batch's sum per voxel (column 0); a voxel joins the batch list

@@ -354,29 +354,59 @@ def run_batch(pt, et, geo, src, opt, h0, h1, rec, bl, cnt, ebal):
     for h in range(h0, h1):
         seed_history(opt.seed, h, s)
         hf = float(h - h0)
-        if src.kind == 2:
-            x, y, z, u, v, w, E = sample_beam_particle(src, src.shape, s)
-            charge = src.shape[5]
-            ebal[0] += E + (2.0 * ELECTRON_MASS if charge > 0.0 else 0.0)
-            transport_electron(et, geo, x, y, z, u, v, w, E, charge, s, hf, 0.0, rec, bl, cnt, ebal,
-                               stack, estack)
-        else:
-            E = sample_source_energy(src, s)
-            ebal[0] += E
-            if src.kind == 0:
-                u, v, w = isotropic(s)
+        ncopy = 1
+        r = 0
+        if src.kind == 3:
+            # phase-space record; a weight w starts int(w) copies plus one more with probability
+            # w - int(w) (splitting / Russian roulette: unbiased, unit-weight particles)
+            r = (h // src.ps_recycle) % src.ps_energy.shape[0]
+            wgt = src.ps_weight[r]
+            ncopy = int(wgt)
+            frac = wgt - ncopy
+            if frac > 0.0 and uniform(s) < frac:
+                ncopy += 1
+        for _c in range(ncopy):
+            if src.kind == 3:
+                E = src.ps_energy[r]
+                x = src.ps_pos[r, 0]
+                y = src.ps_pos[r, 1]
+                z = src.ps_pos[r, 2]
+                u = src.ps_dir[r, 0]
+                v = src.ps_dir[r, 1]
+                w = src.ps_dir[r, 2]
+                t = src.ps_type[r]
+                if t == 1:
+                    ebal[0] += E
+                    transport_photon(pt, geo, opt, x, y, z, u, v, w, E, True, s, hf, 0.0, rec, bl, cnt,
+                                     ebal, stack, kf, et, estack)
+                else:
+                    charge = 1.0 if t == 3 else -1.0
+                    ebal[0] += E + (2.0 * ELECTRON_MASS if charge > 0.0 else 0.0)
+                    transport_electron(et, geo, x, y, z, u, v, w, E, charge, s, hf, 0.0, rec, bl, cnt,
+                                       ebal, stack, estack)
+            elif src.kind == 2:
+                x, y, z, u, v, w, E = sample_beam_particle(src, src.shape, s)
+                charge = src.shape[5]
+                ebal[0] += E + (2.0 * ELECTRON_MASS if charge > 0.0 else 0.0)
+                transport_electron(et, geo, x, y, z, u, v, w, E, charge, s, hf, 0.0, rec, bl, cnt, ebal,
+                                   stack, estack)
             else:
-                u = src.direction[0]
-                v = src.direction[1]
-                w = src.direction[2]
-            transport_photon(pt, geo, opt, src.position[0], src.position[1], src.position[2], u, v, w,
-                             E, True, s, hf, 0.0, rec, bl, cnt, ebal, stack, kf, et, estack)
-        while stack[0, 0] > 0:
-            n = int(stack[0, 0])
-            stack[0, 0] = n - 1
-            transport_photon(pt, geo, opt, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3],
-                             stack[n, 4], stack[n, 5], stack[n, 6], False, s, hf, 0.0,
-                             rec, bl, cnt, ebal, stack, kf, et, estack)
+                E = sample_source_energy(src, s)
+                ebal[0] += E
+                if src.kind == 0:
+                    u, v, w = isotropic(s)
+                else:
+                    u = src.direction[0]
+                    v = src.direction[1]
+                    w = src.direction[2]
+                transport_photon(pt, geo, opt, src.position[0], src.position[1], src.position[2], u, v,
+                                 w, E, True, s, hf, 0.0, rec, bl, cnt, ebal, stack, kf, et, estack)
+            while stack[0, 0] > 0:
+                n = int(stack[0, 0])
+                stack[0, 0] = n - 1
+                transport_photon(pt, geo, opt, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3],
+                                 stack[n, 4], stack[n, 5], stack[n, 6], False, s, hf, 0.0,
+                                 rec, bl, cnt, ebal, stack, kf, et, estack)
     end_batch(rec, bl, cnt)
 
 

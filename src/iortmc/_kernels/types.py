@@ -60,7 +60,7 @@ class Geometry(NamedTuple):
 
 class SourceData(NamedTuple):
     kind: int                   # 0 = isotropic photon point source, 1 = photon pencil beam,
-                                # 2 = electron/positron beam (ElectronBeam)
+                                # 2 = electron/positron beam (ElectronBeam), 3 = phase space
     position: np.ndarray        # (3,) cm
     direction: np.ndarray       # (3,) unit vector (beams)
     e_lo: np.ndarray            # (nB,) MeV, bin lower edges (== e_hi for lines)
@@ -68,6 +68,14 @@ class SourceData(NamedTuple):
     alias_prob: np.ndarray      # (nB,) Walker alias table
     alias_index: np.ndarray     # (nB,) int64
     shape: np.ndarray           # (6,) ElectronBeam.shape_parameters(); zeros for photon sources
+    # phase-space records (kind 3; length 0 otherwise): history h starts record
+    # (h // ps_recycle) % n, split/rouletted to unit weight
+    ps_type: np.ndarray         # (n,) int32: 1 photon, 2 electron, 3 positron
+    ps_energy: np.ndarray       # (n,) MeV kinetic
+    ps_pos: np.ndarray          # (n, 3) cm
+    ps_dir: np.ndarray          # (n, 3) unit vectors
+    ps_weight: np.ndarray       # (n,) statistical weight (> 0)
+    ps_recycle: int
 
 
 class Options(NamedTuple):

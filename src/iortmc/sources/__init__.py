@@ -3,5 +3,7 @@
 from .spectrum import Spectrum
 from .point import PencilBeam, PointSource
 from .electron import ElectronBeam
+from .phsp import PhaseSpace, PhaseSpaceSource, read_iaea_phsp, write_iaea_phsp
 
-__all__ = ["Spectrum", "PointSource", "PencilBeam", "ElectronBeam"]
+__all__ = ["Spectrum", "PointSource", "PencilBeam", "ElectronBeam", "PhaseSpace", "PhaseSpaceSource",
+           "read_iaea_phsp", "write_iaea_phsp"]

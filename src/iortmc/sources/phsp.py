@@ -652,8 +652,13 @@ class PhaseSpaceSource:
         Shift added to every particle position (the phase-space frame is otherwise the phantom's).
     recycle : int
         Each particle is started ``recycle`` times (>= 1). A pass through the file then stands for
-        ``recycle * original_histories`` primary histories; normalise dose per history by
-        :attr:`histories_per_pass`.
+        ``recycle * original_histories`` primary histories.
+
+    In :func:`iortmc.simulate` one history starts one record (``recycle`` times in a row), so the
+    dose of a result is per *record start*; divide it by :attr:`primaries_per_history` (stored in
+    the result's metadata) for dose per primary accelerator history. Record weights are honoured by
+    splitting and Russian roulette to unit weight (``int(w)`` copies, one more with probability
+    ``w - int(w)``): unbiased, with a small variance cost for fractional weights.
     skip_unsupported : bool
         Neutrons and protons cannot be transported by iortmc: False (default) raises an InputError
         if the file holds any, True drops them (their number is reported by :meth:`describe`).
@@ -667,6 +672,9 @@ class PhaseSpaceSource:
     """
 
     particle = "mixed"
+    kind = 3
+    position = (0.0, 0.0, 0.0)
+    direction = (0.0, 0.0, 1.0)
 
     def __init__(self, phsp, translate=(0.0, 0.0, 0.0), recycle: int = 1, skip_unsupported: bool = False):
         if not isinstance(phsp, PhaseSpace):
@@ -692,10 +700,43 @@ class PhaseSpaceSource:
                              f"{float(p['energy'][keep].min())} to {float(p['energy'][keep].max())} MeV")
         if len(phsp) == 0 or not np.any(keep):
             raise InputError("the phase space holds no particle that iortmc can transport")
+        wk = p["weight"][keep]
+        if not np.all(np.isfinite(wk)) or np.any(wk < 0) or not np.any(wk > 0):
+            raise InputError("phase-space weights must be finite and >= 0 with at least one > 0, got "
+                             f"{float(np.nanmin(wk))} to {float(np.nanmax(wk))}")
+        if phsp.original_histories < 1:
+            raise InputError(f"the phase space's original_histories must be >= 1, got {phsp.original_histories}")
         self.phsp = phsp
         self.translate = t
         self.recycle = int(recycle)
         self._keep = keep
+
+    @property
+    def records(self) -> int:
+        """Records the source starts from (neutrons and protons dropped)."""
+        return int(np.count_nonzero(self._keep))
+
+    @property
+    def max_energy(self) -> float:
+        """Largest kinetic energy (MeV) of the kept records."""
+        return float(self.phsp.particles["energy"][self._keep].max())
+
+    @property
+    def has_charged(self) -> bool:
+        """True if the kept records include electrons or positrons."""
+        return bool(np.any(self.phsp.particles["type"][self._keep] > 1))
+
+    @property
+    def primaries_per_history(self) -> float:
+        """Primary (accelerator) histories that one simulated history stands for.
+
+        In :func:`iortmc.simulate` one history starts one phase-space record (``recycle`` times in
+        a row before moving to the next; records are reused from the start once all are used). A
+        pass (``records * recycle`` simulated histories) stands for ``recycle * original_histories``
+        primaries, so dose per primary history = dose per simulated history /
+        ``primaries_per_history`` = dose per simulated history * records / original_histories.
+        """
+        return self.phsp.original_histories / self.records
 
     @property
     def histories_per_pass(self) -> int:
@@ -721,6 +762,8 @@ class PhaseSpaceSource:
                 "original_histories": self.phsp.original_histories,
                 "new_histories": d["new_histories"], "recycle": self.recycle,
                 "histories_per_pass": self.histories_per_pass,
+                "simulated_histories_per_pass": self.records * self.recycle,
+                "primaries_per_history": self.primaries_per_history,
                 "translate_cm": self.translate.tolist(), "particles": d["particles"]}
 
     def __repr__(self) -> str:
