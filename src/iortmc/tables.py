@@ -267,8 +267,19 @@ def _data_checksum() -> str:
     return h.hexdigest()[:16]
 
 
+@lru_cache(maxsize=1)
+def _code_checksum() -> str:
+    """Hash of the code that computes the tables, so that an edited model never reads stale tables."""
+    h = hashlib.sha256()
+    for mod in (__file__, _stopping.__file__):
+        with open(mod, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()[:16]
+
+
 def _cache_key(material) -> str:
     payload = json.dumps({
+        "code": _code_checksum(),
         "v": TABLES_VERSION,
         "composition": [[s, round(f, 12)] for s, f in material.composition.items()],
         "density": round(material.density, 12),

@@ -458,6 +458,66 @@ def _case_point_source_falloff(ctx: _Ctx):
                fig)
 
 
+def rogers_bielajew_r50(E0_MeV: float) -> float:
+    """R50 (cm) of a broad parallel monoenergetic electron beam in water from E0 = 0.656 + 2.059 R50
+    + 0.022 R50^2 (Rogers and Bielajew, Med. Phys. 13 (1986) 687, https://doi.org/10.1118/1.595831;
+    fitted to EGS4 depth-dose curves, 5-50 MeV)."""
+    a, b, c = 0.022, 2.059, 0.656 - E0_MeV
+    return (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+
+
+def _case_electron_depth_dose(ctx: _Ctx):
+    from . import analysis
+    from .geometry import Phantom
+    from .sources import ElectronBeam
+
+    energies = (6.0,) if ctx.quick else (6.0, 9.0, 12.0)
+    n = 20_000 if ctx.quick else 200_000
+    src = "Rogers & Bielajew, Med. Phys. 13 (1986) 687: E0 = 0.656 + 2.059 R50 + 0.022 R50^2"
+    rows, curves = [], []
+    for E in energies:
+        # a broad parallel beam's central-axis depth dose equals the laterally integrated depth dose
+        # of a pencil beam (reciprocity): one 60 x 60 cm voxel per 1 mm depth slab
+        dz = 0.1
+        nz = int(math.ceil(0.7 * E / dz))
+        ph = Phantom.box(shape=(nz, 1, 1), voxel_size=(60.0, 60.0, dz), material="water",
+                         origin=(-30.0, -30.0, 0.0))
+        ctx.log(f"electron depth dose: {E:g} MeV broad parallel beam in water, {n:,} histories")
+        res = ctx.sim(ph, ElectronBeam(E, position=(0.0, 0.0, 0.0)), n, seed=41 + int(E))
+        z, d, u = analysis.depth_dose(res)
+        rg = analysis.ranges(z, d, u)
+        ref = rogers_bielajew_r50(E)
+        dev = rg["R50"] - ref
+        sig = rg.get("sigma_R50", 0.0)
+        ctx.add("electron_depth_dose", f"R50 (cm), {E:g} MeV broad beam in water", float(rg["R50"]), float(ref),
+                float(10 * dev), "|R50 - ref| <= 1 mm", abs(dev) <= 0.1, src, unit="mm")
+        rows.append([f"{E:g}", f"{rg['R90']:.3f}", f"{rg['R50']:.3f} ± {sig:.3f}", f"{ref:.3f}",
+                     f"{10 * dev:+.2f}", f"{rg['Rp']:.3f}", f"{rg['falloff_80_20']:.3f}"])
+        curves.append((E, z, d / rg["D_max"]))
+    ctx.report.details["electron_depth_dose"] = (
+        f"Broad parallel monoenergetic electron beams normally incident on water, {n:,} histories each, "
+        f"1 mm depth bins (one 60 x 60 cm voxel per bin: by reciprocity the laterally integrated pencil-beam "
+        f"depth dose equals the central-axis depth dose of an infinitely broad beam). Default electron "
+        f"transport options. Ranges from iortmc.analysis.ranges.\n\n"
+        + _md_table(["E0 (MeV)", "R90 (cm)", "R50 (cm)", "R50 ref (cm)", "delta (mm)", "Rp (cm)",
+                     "80-20 (cm)"], rows))
+
+    def fig():
+        fg, (ax,) = ctx.axes()
+        for E, z, dd in curves:
+            ax.plot(z, 100 * dd, label=f"{E:g} MeV")
+            ax.axvline(rogers_bielajew_r50(E), ls=":", color="grey")
+        ax.set_xlabel("depth in water (cm)")
+        ax.set_ylabel("dose (% of maximum)")
+        ax.set_title("Broad-beam electron depth dose (dotted: R50 of Rogers & Bielajew)")
+        ax.legend()
+        ax.grid(alpha=0.3)
+        return fg
+
+    ctx.figure("electron_depth_dose", "Electron depth dose in water, broad parallel beams",
+               "electron_depth_dose.png", fig)
+
+
 #: name -> function; run in this order.
 CASES = {
     "photon_data": _case_photon_data,
@@ -466,6 +526,7 @@ CASES = {
     "energy_balance": _case_energy_balance,
     "kerma_vs_analog": _case_kerma_vs_analog,
     "point_source_falloff": _case_point_source_falloff,
+    "electron_depth_dose": _case_electron_depth_dose,
 }
 
 
