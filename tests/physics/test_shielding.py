@@ -21,7 +21,10 @@ References for the size of the backscatter increase:
 The default test uses 2 mm voxels and 60 000 histories per run (two runs, ~20 s on 2 cores); the
 voxel in front of the disc averages the backscatter increase over 2 mm, so it must lie below the
 interface EBF. Measured (100 000 histories): +47.6 % +- 1.5 % in the 2 mm voxel, +51 % in the
-last 1 mm (slow variant); behind the disc 0.5-0.7 % of Dmax.
+last 1 mm (slow variant); behind the disc 0.5-0.7 % of Dmax. Full-size run of
+examples/ioert_shielding.py (400 000 histories per run, same geometry and seed, docs/applicators.md):
++46.1 % +- 0.8 % in the 2 mm voxel in front of the disc, +17.7 % +- 0.7 % 6 mm further up; at most
+0.78 % of the open-field Dmax behind the disc.
 """
 
 import numpy as np

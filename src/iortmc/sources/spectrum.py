@@ -23,6 +23,7 @@ E_MAX = 20.0
 BUILTIN_SPECTRA = {
     "intrabeam_50kv_bare": "intrabeam_50kv_bare.csv",
     "xoft_axxent_50kv": "xoft_axxent_50kv.csv",
+    "ir192": "ir192.csv",
 }
 
 _UNITS = {"MeV": 1.0, "keV": 1.0e-3, "eV": 1.0e-6}
@@ -171,7 +172,14 @@ class Spectrum:
 
     @classmethod
     def builtin(cls, name: str) -> "Spectrum":
-        """A shipped spectrum: ``intrabeam_50kv_bare`` or ``xoft_axxent_50kv`` (docs/spectra.md)."""
+        """A shipped spectrum (files, origins and simplifications in docs/spectra.md).
+
+        ``intrabeam_50kv_bare`` and ``xoft_axxent_50kv`` are 50 kV histograms (relative photon
+        fluence per bin); ``ir192`` holds the 39 Ir-192 photon lines (ENSDF via NuDat 2.6) with their
+        intensities in photons per decay (2.300 in all). Every file gives energies in keV; like every
+        Spectrum the result is in MeV with weights normalised to 1, i.e. per emitted photon: multiply a
+        per-history dose from an ``ir192`` run by 2.300 for dose per decay.
+        """
         if name not in BUILTIN_SPECTRA:
             raise InputError(f"unknown built-in spectrum {name!r}; known: {', '.join(BUILTIN_SPECTRA)}")
         ref = resources.files("iortmc") / "data" / "spectra" / BUILTIN_SPECTRA[name]
