@@ -48,8 +48,18 @@ def _bin_ratio(table, line_keV: float) -> float:
     return float(w[i] / np.r_[w[i - 2 : i], w[i + 1 : i + 3]].mean())
 
 
+#: line spectra (two columns energy_keV,weight; tested in tests/unit/test_ir192.py)
+LINE_SPECTRA = ("ir192.csv",)
+
+
 def test_every_csv_in_the_folder_is_known():
-    assert sorted(p.name for p in SPECTRA_DIR.glob("*.csv")) == sorted(SHIPPED)
+    assert sorted(p.name for p in SPECTRA_DIR.glob("*.csv")) == sorted(SHIPPED + LINE_SPECTRA)
+
+
+def test_every_csv_is_a_builtin_spectrum():
+    from iortmc.sources.spectrum import BUILTIN_SPECTRA
+
+    assert sorted(BUILTIN_SPECTRA.values()) == sorted(SHIPPED + LINE_SPECTRA)
 
 
 @pytest.mark.parametrize("fname", SHIPPED)
