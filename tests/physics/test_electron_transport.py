@@ -40,7 +40,7 @@ def _run(et, geo, E0, n, mode=0, charge=-1.0, seed=1, pos=(0.0, 0.0, -1.0), box=
     else:
         rec = np.zeros((nv, 4))
         rec[:, 3] = -1.0
-    bl = np.zeros(nv, np.int64)
+    bl = np.zeros(nv + 1, np.int64)   # score() may write one entry past the nv listed voxels
     cnt = np.zeros(4, np.int64)
     ebal = np.zeros(8)
     out = np.zeros(4)
