@@ -415,8 +415,10 @@ def simulate(phantom, source, histories, seed=1, **options):
     nvox = phantom.index.size
     nslots = min(threads, batches)
     rec = np.empty((nslots, nvox, 4), dtype=np.float32)
-    # one spare entry: score() writes bl[n] before deciding whether to count it (branch-free), so
-    # with every voxel listed it writes bl[nvox]
+    # one spare column: tally.score writes bl[n] before it knows whether the voxel is new (no
+    # data-dependent branch), so with all nvox voxels listed it writes bl[nvox]; without the spare
+    # entry that write landed in the next slot's list (or past the array), which corrupted doses in
+    # small grids (1-D depth-dose phantoms) and broke thread invariance and the heap
     bl = np.zeros((nslots, nvox + 1), dtype=np.int32 if nvox < 2**31 else np.int64)
     cnt = np.zeros((nslots, 4), dtype=np.int64)
     tot = np.zeros((nvox, 2))
