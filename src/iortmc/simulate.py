@@ -414,7 +414,8 @@ def simulate(phantom, source, histories, seed=1, **options):
 
     nvox = phantom.index.size
     nslots = min(threads, batches)
-    rec = np.empty((nslots, nvox, 4), dtype=np.float32)
+    # history statistics: (acc, s1, s2, last) per voxel; batch statistics: the batch sum only
+    rec = np.empty((nslots, nvox, 1 if statistics == "batch" else 4), dtype=np.float32)
     # one spare entry: score() writes bl[n] before deciding whether to count it (branch-free), so
     # with every voxel listed it writes bl[nvox]
     bl = np.zeros((nslots, nvox + 1), dtype=np.int32 if nvox < 2**31 else np.int64)
