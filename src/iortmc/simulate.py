@@ -414,8 +414,9 @@ def simulate(phantom, source, histories, seed=1, **options):
 
     nvox = phantom.index.size
     nslots = min(threads, batches)
-    rec = np.empty((nslots, nvox, 4), dtype=np.float32)
-    # one spare column: tally.score writes bl[n] before it knows whether the voxel is new (no
+    # history statistics: (acc, s1, s2, last) per voxel; batch statistics: the batch sum only
+    rec = np.empty((nslots, nvox, 1 if statistics == "batch" else 4), dtype=np.float32)
+    # one spare entry: tally.score writes bl[n] before it knows whether the voxel is new (no
     # data-dependent branch), so with all nvox voxels listed it writes bl[nvox]; without the spare
     # entry that write landed in the next slot's list (or past the array), which corrupted doses in
     # small grids (1-D depth-dose phantoms) and broke thread invariance and the heap

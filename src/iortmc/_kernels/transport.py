@@ -64,99 +64,127 @@ def lerp1(a, i, f):
     return a[i] + f * (a[i + 1] - a[i])
 
 
-@njit(cache=True)
-def walk_kerma(pt, geo, x, y, z, u, v, w, i, j, k, ie, fe, mu_maj, kf, s, hf, hbase, rec, bl, cnt, ebal):
-    """Woodcock flight from (x, y, z) in voxel (i, j, k), walking voxel by voxel to score the
-    collision-kerma track-length estimator; a compact function of its own so the hot loop stays
-    small. Returns (escaped, distance travelled, i, j, k, voxel of the real interaction)."""
-    nx = geo.nx
-    ny = geo.ny
-    nz = geo.nz
+@njit(cache=True, _nrt=False)
+def walk_kerma(mat, rho, mu_total, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y, z, u, v, w, i, j, k,
+               ie, fe, mu_maj, s, hf, hbase, rec, bl, cnt):
+    """Woodcock flight from (x, y, z) in voxel (i, j, k), walking voxel by voxel (Amanatides-Woo) to
+    score the collision-kerma track-length estimator ``kf[m] * l`` (``kf[m] = E (mu_en/rho)_m / V``).
+
+    Returns (escaped, distance travelled, i, j, k, voxel of the real interaction, fictitious
+    interactions). Takes plain arrays and scalars, never the NamedTuples: numba increfs every array
+    of a NamedTuple argument at entry and exit, and an inlined function with array arguments
+    (``score``) did so at every voxel step, atomic operations on reference counts that all threads
+    share (``rec[q]`` is a view of one array), which cost more than the step itself and made two
+    threads slower per thread than one. With batch statistics (``cnt[3] == 1``) the loop writes the
+    tally directly; history statistics go through :func:`.tally.score`.
+    """
+    batch = cnt[3] == 1
+    single = kf.shape[0] == 1          # one material: no material look-up per step
+    kf0 = kf[0]
+    nbl = bl.shape[0]
+    nlist = cnt[1]
+    nfict = 0
     escaped = False
-    vox = (k * ny + j) * nx + i
-    # voxel walk from (x, y, z) in voxel (i, j, k)
     if u > 0.0:
         sx = 1
-        tmx = (geo.x0 + (i + 1) * geo.dx - x) / u
-        tdx = geo.dx / u
+        tmx = (x0 + (i + 1) * dx - x) / u
+        tdx = dx / u
     elif u < 0.0:
         sx = -1
-        tmx = (geo.x0 + i * geo.dx - x) / u
-        tdx = -geo.dx / u
+        tmx = (x0 + i * dx - x) / u
+        tdx = -dx / u
     else:
         sx = 0
         tmx = _BIG
         tdx = _BIG
     if v > 0.0:
         sy = 1
-        tmy = (geo.y0 + (j + 1) * geo.dy - y) / v
-        tdy = geo.dy / v
+        tmy = (y0 + (j + 1) * dy - y) / v
+        tdy = dy / v
     elif v < 0.0:
         sy = -1
-        tmy = (geo.y0 + j * geo.dy - y) / v
-        tdy = -geo.dy / v
+        tmy = (y0 + j * dy - y) / v
+        tdy = -dy / v
     else:
         sy = 0
         tmy = _BIG
         tdy = _BIG
     if w > 0.0:
         sz = 1
-        tmz = (geo.z0 + (k + 1) * geo.dz - z) / w
-        tdz = geo.dz / w
+        tmz = (z0 + (k + 1) * dz - z) / w
+        tdz = dz / w
     elif w < 0.0:
         sz = -1
-        tmz = (geo.z0 + k * geo.dz - z) / w
-        tdz = -geo.dz / w
+        tmz = (z0 + k * dz - z) / w
+        tdz = -dz / w
     else:
         sz = 0
         tmz = _BIG
         tdz = _BIG
+    # flat index steps: vox = (k ny + j) nx + i is updated incrementally
+    dvx = sx
+    dvy = sy * nx
+    dvz = sz * nx * ny
+    vox = (k * ny + j) * nx + i
     t = 0.0
     left = -math.log(uniform(s)) / mu_maj
     while True:
-        vox = (k * ny + j) * nx + i
         tnext = tmx
         if tmy < tnext:
             tnext = tmy
         if tmz < tnext:
             tnext = tmz
-        if t + left < tnext:
+        real = t + left < tnext
+        seg = left if real else tnext - t
+        if seg > 0.0:
+            value = (kf0 if single else kf[mat[vox]]) * seg
+            if batch:
+                a = rec[vox, 0]
+                if a == 0.0 and nlist < nbl:
+                    bl[nlist] = vox
+                    nlist += 1
+                rec[vox, 0] = a + value
+            else:
+                cnt[1] = nlist
+                score(vox, value, hf, hbase, rec, bl, cnt)
+                nlist = cnt[1]
+        if real:
             t += left
-            m = geo.mat[vox]
-            score(vox, kf[m] * left, hf, hbase, rec, bl, cnt)
-            mu_real = geo.rho[vox] * lerp2(pt.mu_total, m, ie, fe)
+            mu_real = rho[vox] * lerp2(mu_total, mat[vox], ie, fe)
             if uniform(s) * mu_maj <= mu_real:
                 break
-            ebal[5] += 1.0
+            nfict += 1
             left = -math.log(uniform(s)) / mu_maj
         else:
-            seg = tnext - t
             if seg > 0.0:
-                score(vox, kf[geo.mat[vox]] * seg, hf, hbase, rec, bl, cnt)
                 left -= seg
                 t = tnext
             if tmx <= tmy and tmx <= tmz:
                 i += sx
                 tmx += tdx
+                vox += dvx
                 if i < 0 or i >= nx:
                     escaped = True
                     break
             elif tmy <= tmz:
                 j += sy
                 tmy += tdy
+                vox += dvy
                 if j < 0 or j >= ny:
                     escaped = True
                     break
             else:
                 k += sz
                 tmz += tdz
+                vox += dvz
                 if k < 0 or k >= nz:
                     escaped = True
                     break
-    return escaped, t, i, j, k, vox
+    cnt[1] = nlist
+    return escaped, t, i, j, k, vox, nfict
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, rec, bl, cnt, ebal,
                      stack, kf, et, estack):
     """Follow one photon to absorption, escape or cut-off; secondary photons go on ``stack``.
@@ -198,8 +226,10 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
         if kerma:
             for m in range(nmat):
                 kf[m] = E * lerp2(pt.mu_en, m, ie, fe) * inv_vol
-            escaped, t, i, j, k, vox = walk_kerma(pt, geo, x, y, z, u, v, w, i, j, k, ie, fe, mu_maj, kf,
-                                                  s, hf, hbase, rec, bl, cnt, ebal)
+            escaped, t, i, j, k, vox, nfict = walk_kerma(
+                geo.mat, geo.rho, pt.mu_total, kf, nx, ny, nz, geo.x0, geo.y0, geo.z0, geo.dx, geo.dy,
+                geo.dz, x, y, z, u, v, w, i, j, k, ie, fe, mu_maj, s, hf, hbase, rec, bl, cnt)
+            ebal[5] += nfict
             if escaped:
                 ebal[2] += E
                 if primary:
