@@ -142,6 +142,15 @@ def main(argv=None):
                               comment=f"iortmc ct_import example, {args.prescription_gy:g} Gy at the cavity surface")
     print(f"wrote {out}, {rtdose} (max {info['max_dose_Gy']:.1f} Gy, DoseGridScaling "
           f"{info['dose_grid_scaling']:.3e} Gy) and {folder}/ (CT + RS.dcm)")
+    try:
+        from iortmc import plot
+
+        png = out.with_name(out.stem + "_isodose.png")
+        plot.isodose(result, png, axis="z", value=CAVITY_CENTER[2], reference=float(shell[0]),
+                     levels=(150, 100, 80, 50, 20, 10, 5), max_rel_unc=0.2)
+        print(f"wrote {png} (100 % = the prescription, mean dose of the first {10 * d:g} mm of tissue)")
+    except ImportError as exc:
+        print(f"no figure: {exc}")
     return 0
 
 

@@ -10,7 +10,7 @@ docs/figures/clinical_runs.txt (the numbers quoted in the docs).
 
 Full-size history counts (``--scale 1``): intrabeam_breast and xoft_balloon 5e6 photons each (1 mm
 voxels), ioert_shielding 4e5 electrons per run (two runs, 2 mm voxels), TG-43 3e6 photons (30 cm
-water cube, 2 mm voxels). Seeds are the examples' own, so a rerun reproduces the figures bit for bit
+water cube, 2 mm voxels), ct_import 5e6 photons (2 mm voxels). Seeds are the examples' own, so a rerun reproduces the figures bit for bit
 on any thread count.
 """
 
@@ -31,7 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ROOT / "docs" / "figures"
 
-FULL = {"intrabeam_breast": 5_000_000, "xoft_balloon": 5_000_000, "ioert_shielding": 400_000, "tg43_xoft": 3_000_000}
+FULL = {"intrabeam_breast": 5_000_000, "xoft_balloon": 5_000_000, "ioert_shielding": 400_000, "tg43_xoft": 3_000_000,
+        "ct_import": 5_000_000}
 
 
 def _example(name):
@@ -136,7 +137,7 @@ def main(argv=None):
         work = Path(args.workdir or tmp)
         work.mkdir(parents=True, exist_ok=True)
         for name, png in (("intrabeam_breast", "_isodose.png"), ("xoft_balloon", "_isodose.png"),
-                          ("ioert_shielding", "_depth.png")):
+                          ("ioert_shielding", "_depth.png"), ("ct_import", "_isodose.png")):
             if name not in todo:
                 continue
             out = _run_example(name, n[name], work, log, args.threads)
