@@ -26,6 +26,17 @@ from .rng import seed_history, uniform
 from .tally import end_batch, init_records, merge_wave, score  # noqa: F401  (re-exported)
 from .voxels import _voxel_coord, enter_box, inside  # noqa: F401  (re-exported)
 
+# The two hottest functions are compiled without numba's reference counting (the private ``_nrt``
+# target option, numba >= 0.59): they create no arrays, and the atomic incref/decref of every array
+# they were handed cost more than the voxel walk itself (docs/benchmarks.md). Should a numba version
+# drop the option, they compile normally (slower, same results).
+try:
+    from numba.core.options import TargetOptions as _TO
+
+    _NO_REFCOUNT = {"_nrt": False} if hasattr(_TO, "_nrt") else {}
+except ImportError:  # pragma: no cover
+    _NO_REFCOUNT = {}
+
 NEBAL = 8
 _BIG = 1.0e30
 _STACK = 1024
@@ -64,7 +75,7 @@ def lerp1(a, i, f):
     return a[i] + f * (a[i + 1] - a[i])
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, **_NO_REFCOUNT)
 def walk_kerma(mat, rho, mu_total, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y, z, u, v, w, i, j, k,
                ie, fe, mu_maj, s, hf, hbase, rec, bl, cnt):
     """Woodcock flight from (x, y, z) in voxel (i, j, k), walking voxel by voxel (Amanatides-Woo) to
@@ -184,7 +195,7 @@ def walk_kerma(mat, rho, mu_total, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y,
     return escaped, t, i, j, k, vox, nfict
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, **_NO_REFCOUNT)
 def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, rec, bl, cnt, ebal,
                      stack, kf, et, estack):
     """Follow one photon to absorption, escape or cut-off; secondary photons go on ``stack``.
