@@ -34,6 +34,8 @@ _LAZY = {
     "DoseResult": ("iortmc.result", "DoseResult"),
     "load": ("iortmc.result", "load"),
     "merge": ("iortmc.result", "merge"),
+    "resume": ("iortmc.checkpoint", "resume"),
+    "distributed": ("iortmc.distributed", None),
     "analysis": ("iortmc.analysis", None),
     "plot": ("iortmc.plot", None),
     "load_case": ("iortmc.case", "load_case"),

@@ -194,7 +194,7 @@ def _reference_from_metadata(result):
 
 
 # ---------------------------------------------------------------------------------------- run
-def _run_case(case, args, label="iortmc"):
+def _run_case(case, args, label="iortmc", **extra):
     quiet = getattr(args, "quiet", False)
     if not quiet:
         print(f"{label}: {case.title}: {args.histories or case.histories:,} histories", file=sys.stderr)
@@ -205,7 +205,8 @@ def _run_case(case, args, label="iortmc"):
             print(_COMPILE_HINT, file=sys.stderr)
     with ProgressBar(enabled=not quiet) as bar:
         result = case.run(progress=bar if not quiet else False, histories=args.histories, seed=args.seed,
-                          threads=args.threads, batches=getattr(args, "batches", None))
+                          threads=args.threads, batches=getattr(args, "batches", None),
+                          chunk=getattr(args, "chunk", None), **extra)
     return result
 
 
@@ -217,13 +218,35 @@ def _cmd_run(args) -> int:
     if out is None:  # [output] file (relative to the case file), else the case file name with .h5
         out = str(case.base_dir / case.output_file) if case.output_file else str(Path(args.case).with_suffix(".h5"))
     _check_writable(out, "-o/--output")
-    result = _run_case(case, args)
-    result.save(out)
+    if args.checkpoint_every or args.resume:
+        # the run keeps OUT up to date (checkpoints, then the finished result with its checkpoint
+        # record), so the case description goes in from the start and OUT is not written again here
+        if args.resume and not os.path.exists(out) and not getattr(args, "quiet", False):
+            print(f"iortmc: {out} does not exist: starting the run from the beginning", file=sys.stderr)
+        result = _run_case(case, args, checkpoint=out, checkpoint_every=args.checkpoint_every,
+                           resume=args.resume, metadata=_case_metadata(case))
+    else:
+        from .checkpoint import refuse_unfinished
+
+        refuse_unfinished(out)   # never throw away the work of an interrupted run
+        result = _run_case(case, args)
+        result.save(out)
     _print_lines(summary_lines(result, case.default_reference_point()))
     print(f"wrote {out}")
     if args.plot:
         _try_plot(lambda: _default_figure(result, case.default_reference_point(), args.plot), args.plot)
     return 0
+
+
+def _case_metadata(case) -> dict:
+    """The case description that :meth:`iortmc.case.Case.run` adds to a result's metadata."""
+    from .case import _json_safe
+
+    meta = {"case_title": case.title}
+    if case.description:
+        meta["case_description"] = case.description
+    meta["case"] = _json_safe(case.data)
+    return meta
 
 
 def _check_writable(path, what):
@@ -269,6 +292,13 @@ def _cmd_info(args) -> int:
         print(f"file: {args.result}")
         print(f"type: {a.get('file_type')}  format {a.get('format_version')}  written by iortmc "
               f"{a.get('iortmc_version')} on {a.get('created_utc')}")
+        if "checkpoint" in f:
+            c = f["checkpoint"].attrs
+            state = ("finished" if bool(c["complete"]) else
+                     "UNFINISHED (continue with iortmc run CASE -o FILE --resume, or iortmc.resume(FILE))")
+            print(f"checkpoint: {state}: {int(c['batches_done'])} of {int(c['batches'])} batches "
+                  f"({int(c['histories']):,} histories requested), chunk {int(c['chunk'])}, every "
+                  f"{int(c['checkpoint_every'])} batches")
     ref = tuple(args.point) if args.point else _reference_from_metadata(res)
     _print_lines(summary_lines(res, ref))
     print("materials:")
@@ -419,6 +449,14 @@ def add_run_commands(subparsers) -> None:
                                           "the case name with .h5")
     _run_options(p, "number of histories (default: the case's)")
     p.add_argument("--batches", type=_positive_int, default=None, help="number of batches")
+    p.add_argument("--chunk", type=_positive_int, default=None,
+                   help="batches per chunk (default 10): the unit of the tally reduction and of checkpoints")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="K",
+                   help="replace OUT with a checkpoint every K batches (a killed run loses at most K "
+                        "batches; continue it with --resume)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the checkpointed run in OUT (same case, seed, histories and batches); "
+                        "the result equals an uninterrupted run bit for bit")
     p.add_argument("--plot", metavar="PNG", help="also write the default figure (radial dose for point "
                                                  "sources, depth dose for beams)")
     p.set_defaults(func=_cmd_run)

@@ -32,13 +32,13 @@ __all__ = ["DoseResult", "ScaledDose", "TreatmentTime", "load", "merge", "FILE_T
 #: Value of the root attribute ``file_type`` of every iortmc result file.
 FILE_TYPE = "iortmc-result"
 #: Version of the file format written here. Readers accept any 1.x file (minor versions only add fields).
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
 
 #: Options that may differ between runs that are merged: they change how a run was executed, not the
 #: problem it solved.
 RUN_ONLY_OPTIONS = frozenset({"seed", "threads", "num_threads", "n_threads", "timing", "batches",
-                              "progress", "verbose", "batch_offset", "first_batch"})
+                              "progress", "verbose", "batch_offset", "first_batch", "chunk"})
 
 #: Energy-balance entries that every simulation reports (MeV totals over the run).
 ENERGY_BALANCE_KEYS = ("emitted", "deposited", "escaped", "below_cutoff")
@@ -470,36 +470,7 @@ class DoseResult:
         then renamed over ``path`` with :func:`os.replace`; a crash or error mid-write leaves any
         existing file at ``path`` untouched and removes the temporary file.
         """
-        import h5py
-
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            raise InputError(f"path: directory {directory!r} does not exist (writing {path!r})")
-        tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            with h5py.File(tmp, "x") as f:
-                self._write(f)
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.remove(tmp)
-            except OSError:
-                pass
-            raise
-        try:  # make the rename itself durable (POSIX); not possible everywhere
-            dfd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:  # pragma: no cover
-            pass
+        _atomic_write(path, self._write)
 
     def _write(self, f) -> None:
         ph = self._phantom
@@ -563,6 +534,47 @@ class DoseResult:
         g.attrs["present"] = self._energy_balance is not None
         for k, v in (self._energy_balance or {}).items():
             g.attrs[k] = np.float64(v)
+
+
+def _atomic_write(path, write) -> None:
+    """Create ``path`` as an HDF5 file filled by ``write(h5py.File)``, atomically.
+
+    The file is written under ``.<name>.<pid>.<random>.tmp`` in the same directory, flushed to disk
+    (fsync) and renamed over ``path`` with :func:`os.replace`; a crash or error mid-write leaves any
+    existing file at ``path`` untouched and removes the temporary file (a hard kill may leave the
+    temporary file behind, never a half-written ``path``). Used by :meth:`DoseResult.save` and by the
+    checkpoints of :mod:`iortmc.checkpoint`.
+    """
+    import h5py
+
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise InputError(f"path: directory {directory!r} does not exist (writing {path!r})")
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with h5py.File(tmp, "x") as f:
+            write(f)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable (POSIX); not possible everywhere
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:  # pragma: no cover
+        pass
 
 
 def h5py_str():

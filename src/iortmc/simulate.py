@@ -6,8 +6,10 @@ The user never sees kernel arrays; the kernels never see Python objects.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,11 +20,13 @@ from .sources import ElectronBeam, PencilBeam, PointSource
 from .sources.phsp import PhaseSpaceSource
 from .tables import base_grid, loglog_interp, material_tables, merge_grid, E_MIN, E_MAX
 
-__all__ = ["simulate", "pack_photon_tables", "MEV_PER_G_TO_GY", "DEFAULT_BATCHES"]
+__all__ = ["simulate", "pack_photon_tables", "MEV_PER_G_TO_GY", "DEFAULT_BATCHES", "DEFAULT_CHUNK"]
 
 #: 1 MeV/g in Gy (J/kg).
 MEV_PER_G_TO_GY = 1.602176634e-10
 DEFAULT_BATCHES = 100
+#: Batches per chunk: the second level of the tally reduction, the checkpoint and Dask task unit.
+DEFAULT_CHUNK = 10
 KERMA_DEFAULT_BELOW_MEV = 0.2
 _HINT_CELLS = 4096
 _SF_NU = 1024
@@ -32,6 +36,9 @@ _ELECTRON_OPTIONS = {"ecut", "ae", "ap", "estepe", "ms_strength", "hard_collisio
                      "multiple_scattering"}
 _KNOWN_OPTIONS = {"threads", "batches", "scoring", "photon_cutoff", "progress", "metadata",
                   "electrons", "statistics"} | _ELECTRON_OPTIONS
+# how a run is executed (chunking, checkpoints, Dask): validated by _run_options
+_RUN_OPTIONS = {"chunk", "checkpoint", "checkpoint_every", "resume", "client"}
+_KNOWN_OPTIONS = _KNOWN_OPTIONS | _RUN_OPTIONS
 
 
 # ---------------------------------------------------------------------------- table packing
@@ -334,6 +341,183 @@ def _electron_option_values(et):
 _COMPILED = False
 
 
+class _Kernels(NamedTuple):
+    """Everything the kernels need for a run, as plain arrays: what a Dask task receives."""
+
+    pt: object             # PhotonTables
+    et: object             # ElectronTables
+    geo: object            # Geometry
+    src: object            # SourceData
+    opt: object            # Options
+    starts: np.ndarray     # int64[batches + 1]: first history of each batch
+    batches: int
+    chunk: int             # batches per chunk (the second level of the reduction)
+    nvox: int
+
+
+def _run_options(options):
+    """Remove and validate the options that say how a run is executed, not what it computes."""
+    chunk = options.pop("chunk", None)
+    chunk = DEFAULT_CHUNK if chunk is None else _check_int("chunk", chunk, 1)
+    path = options.pop("checkpoint", None)
+    if path is not None:
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            raise InputError(f"checkpoint must be a file path (str or os.PathLike), got {path!r}") from None
+    every = options.pop("checkpoint_every", None)
+    if every is not None:
+        if path is None:
+            raise InputError("checkpoint_every needs checkpoint=PATH, the file to write the checkpoints to")
+        every = _check_int("checkpoint_every", every, 1)
+    resume = options.pop("resume", False)
+    if not isinstance(resume, (bool, np.bool_)):
+        raise InputError(f"resume must be True or False, got {resume!r}")
+    if resume and path is None:
+        raise InputError("resume=True needs checkpoint=PATH, the checkpoint file to continue")
+    client = options.pop("client", None)
+    if client is not None and not (hasattr(client, "submit") and hasattr(client, "scatter")):
+        raise InputError(f"client must be a dask.distributed.Client, got {type(client).__name__}")
+    return chunk, path, every, bool(resume), client
+
+
+def _buffers(nslots, nvox, statistics=0):
+    """Per-slot tally records, batch voxel lists and counters, cleared. ``statistics`` is
+    ``Options.statistics``: history statistics keep (acc, s1, s2, last) per voxel (float32
+    [slot, voxel, 4]), batch statistics only the batch sum ([slot, voxel, 1])."""
+    from ._kernels import transport
+
+    rec = np.empty((nslots, nvox, 1 if statistics == 1 else 4), dtype=np.float32)
+    # one spare entry: tally.score writes bl[n] before it knows whether the voxel is new (no
+    # data-dependent branch), so with all nvox voxels listed it writes bl[nvox]; without the spare
+    # entry that write landed in the next slot's list (or past the array), which corrupted doses in
+    # small grids (1-D depth-dose phantoms) and broke thread invariance and the heap
+    bl = np.zeros((nslots, nvox + 1), dtype=np.int32 if nvox < 2**31 else np.int64)
+    cnt = np.zeros((nslots, 4), dtype=np.int64)
+    transport.init_records(rec)
+    return rec, bl, cnt
+
+
+class _Tallies:
+    """The float64 tallies of a run, reduced in two levels (see :func:`._kernels.tally.merge_wave`).
+
+    ``acc[v] = (total, total2, chunk sum, chunk sum2)``: the sum of the chunk sums folded so far,
+    and the sum of the chunk tagged ``chunk_of[v]`` (chunk number modulo ``CHUNK_TAGS``; ``NO_CHUNK``:
+    none), not yet in the total.
+    """
+
+    def __init__(self, nvox):
+        from ._kernels.tally import NO_CHUNK
+
+        self.acc = np.zeros((nvox, 4))
+        self.chunk_of = np.full(nvox, NO_CHUNK, dtype=np.uint8)
+
+    @staticmethod
+    def tag(c):
+        from ._kernels.tally import CHUNK_TAGS
+
+        return c % CHUNK_TAGS
+
+    def set_total(self, total):
+        self.acc[:, 0:2] = total
+
+    def set_chunk(self, c, index, rows):
+        """Start chunk ``c`` from the sum ``rows`` of its first batches (a run resumed mid-chunk)."""
+        self.acc[index, 2:4] = rows
+        self.chunk_of[index] = self.tag(c)
+
+    def rows(self, c):
+        """(voxels int64[n], float64[n, 2]): the sum of chunk ``c`` where it scored (0 elsewhere)."""
+        index = np.flatnonzero(self.chunk_of == self.tag(c))
+        return index, self.acc[index, 2:4]
+
+    def split(self, current):
+        """(sum over the chunks before chunk ``current``, sum of chunk ``current``), dense [voxel, 2];
+        ``current=None``: at a chunk end, everything is in the first."""
+        from ._kernels.tally import NO_CHUNK
+
+        cur = (self.chunk_of == self.tag(current)) if current is not None else np.zeros(len(self.acc), bool)
+        done = (self.chunk_of != NO_CHUNK) & ~cur
+        total = self.acc[:, 0:2].copy()
+        total[done] += self.acc[done, 2:4]
+        chunk_sum = np.zeros_like(total)
+        chunk_sum[cur] = self.acc[cur, 2:4]
+        return total, chunk_sum
+
+    def fold(self):
+        from ._kernels import transport
+
+        transport.fold_chunks(self.acc, self.chunk_of)
+
+    def finish(self):
+        """The total [voxel, 2] after folding the pending chunk sums."""
+        self.fold()
+        return np.ascontiguousarray(self.acc[:, 0:2])
+
+
+def _accumulate(k, first, last, tl, ebal, nparts, buffers, after_wave=None):
+    """Run batches ``first``..``last - 1`` into the tallies ``tl`` (:class:`_Tallies`).
+
+    Waves of ``len(rec)`` batches run in parallel; their float32 batch sums are merged in batch order
+    into the two-level float64 reduction, so that the bits of the total depend only on the seed, the
+    batches and the chunk size: not on the threads, on where a run was checkpointed and resumed, or
+    on which machine ran a chunk. ``ebal[b]`` receives batch b's energy-balance row;
+    ``after_wave(batches_done)`` is called after every wave.
+    """
+    from ._kernels import transport
+    from ._kernels.tally import CHUNK_TAGS
+
+    rec, bl, cnt = buffers
+    nslots = rec.shape[0]
+    period = CHUNK_TAGS * k.chunk   # chunk tags repeat: fold every pending chunk sum at these batches
+    b0 = first
+    while b0 < last:
+        nb = min(nslots, last - b0, period - b0 % period)
+        if b0 % period == 0 and b0 > 0:
+            tl.fold()
+        transport.run_wave(k.pt, k.et, k.geo, k.src, k.opt, k.starts, b0, nb, rec, bl, cnt, ebal)
+        inv_n = 1.0 / np.diff(k.starts[b0:b0 + nb + 1]).astype(np.float64)
+        transport.merge_wave(b0, nb, k.chunk, rec, bl, cnt, tl.acc, tl.chunk_of, nparts, inv_n)
+        b0 += nb
+        if after_wave is not None:
+            after_wave(b0)
+
+
+def _dose_sums(tot, histories, batches, statistics, shape):
+    """(dose_sum Gy, dose_sum2 Gy^2), [z, y, x], from the float64 tallies of ``batches`` batches."""
+    if statistics == "batch":
+        # equivalent per-history sum of squares: N m^2 + (N - 1) sigma^2 with the per-history
+        # variance sigma^2 = (sum_b T_b^2/n_b - N m^2) / (B - 1) estimated from the batch sums, so that
+        # DoseResult's history formula gives the batch estimate of the variance of the mean
+        n = float(histories)
+        a1 = tot[:, 0]
+        if batches < 2:  # one batch (an early checkpoint): no spread to estimate; 100 % uncertainty
+            s2 = a1 * a1
+        else:
+            m = a1 / n
+            var_h = np.maximum(tot[:, 1] - n * m * m, 0.0) / (batches - 1)
+            s2 = n * m * m + (n - 1.0) * var_h
+        return (a1 * MEV_PER_G_TO_GY).reshape(shape), (s2 * MEV_PER_G_TO_GY**2).reshape(shape)
+    return (tot[:, 0] * MEV_PER_G_TO_GY).reshape(shape), (tot[:, 1] * MEV_PER_G_TO_GY**2).reshape(shape)
+
+
+def _energy_balance(ebal_rows, tot, mass):
+    e = np.zeros(ebal_rows.shape[1])
+    for row in ebal_rows:  # fixed (batch) order: bitwise reproducible
+        e += row
+    return {
+        "emitted": float(e[0]),
+        "deposited": float(e[1]),
+        "escaped": float(e[2]),
+        "below_cutoff": float(e[3]),
+        "scored": float(np.dot(tot[:, 0], mass)),
+        "interactions": float(e[4]),
+        "fictitious": float(e[5]),
+        "transmitted_unscattered": float(e[6]),
+        "transmitted_unscattered_energy": float(e[7]),
+    }
+
+
 def simulate(phantom, source, histories, seed=1, **options):
     """Transport ``histories`` source particles through ``phantom`` and score dose.
 
@@ -348,9 +532,15 @@ def simulate(phantom, source, histories, seed=1, **options):
     seed : int
         Random seed (0 <= seed < 2**63). Same seed, same answer, for any ``threads``.
     threads : int, optional
-        Worker threads (default: all numba threads).
+        Worker threads (default: all numba threads). With ``client``: numba threads per Dask task
+        (default: the worker's number of Dask threads).
     batches : int, optional
         Number of batches (default 100, at most ``histories``); the unit of parallel work.
+    chunk : int, optional
+        Batches per chunk (default 10): the tallies of a chunk's batches are summed from zero in
+        batch order, and the chunk sums are added to the total in chunk order. Chunks are the unit of
+        a Dask task; the result is bitwise identical for any ``threads``, with or without ``client``
+        and after a resume, for the same ``seed``, ``batches`` and ``chunk``.
     scoring : {"kerma", "analog"}, optional
         ``kerma``: collision-kerma track-length estimator (default for photon sources whose maximum
         energy is below 200 keV, where secondary electrons travel < 0.3 mm); ``analog``: energy
@@ -371,9 +561,24 @@ def simulate(phantom, source, histories, seed=1, **options):
         the spread of the batch sums (no per-history bookkeeping in the voxel walk, about twice as
         fast for kerma scoring; needs >= 2 batches, 100 by default). Default: ``batch`` for kerma
         scoring, ``history`` otherwise. The dose itself is the same either way.
+    checkpoint : str or path, optional
+        Result file that the run keeps up to date: every ``checkpoint_every`` batches it is
+        replaced atomically by a checkpoint (an iortmc result of the histories done so far plus the
+        exact running sums), and at the end by the finished result (docs/distributed.md).
+    checkpoint_every : int, optional
+        Batches between checkpoints (default: ``chunk``; with ``client``, checkpoints fall on chunk
+        ends). A run killed at any moment loses at most this many batches.
+    resume : bool, optional
+        Continue the run in ``checkpoint`` (the same problem, seed, histories, batches and chunk;
+        anything else is refused with an :class:`InputError` that names the difference). The result
+        equals that of an uninterrupted run bit for bit. A finished checkpoint is returned as it is;
+        a missing file starts the run from the beginning. :func:`iortmc.resume` rebuilds the problem
+        from the file.
+    client : dask.distributed.Client, optional
+        Run the chunks as Dask tasks on the client's cluster (:mod:`iortmc.distributed`).
     progress : bool or callable, optional
         ``True`` prints a progress line per wave to stderr; a callable is called as
-        ``progress(histories_done, histories_total)`` after every wave.
+        ``progress(histories_done, histories_total)`` after every wave (every chunk with ``client``).
     metadata : dict, optional
         Extra JSON-serialisable information stored with the result (e.g. a case title).
 
@@ -383,8 +588,11 @@ def simulate(phantom, source, histories, seed=1, **options):
         Dose in Gy per history, [z, y, x], with history-by-history uncertainties.
     """
     global _COMPILED
+    chunk, ckpt_path, ckpt_every, resume, client = _run_options(options)
+    threads_given = options.get("threads") is not None
     histories, seed, threads, batches, scoring, cutoff, progress, electrons, eopts, statistics = _validate(
         phantom, source, histories, seed, options)
+    chunk = min(chunk, batches)
     if electrons:  # validates the electron options too, before any kernel runs
         from .electron_tables import pack_electron_tables
 
@@ -413,85 +621,110 @@ def simulate(phantom, source, histories, seed=1, **options):
                   electrons=int(electrons), statistics=1 if statistics == "batch" else 0)
 
     nvox = phantom.index.size
-    nslots = min(threads, batches)
-    # history statistics: (acc, s1, s2, last) per voxel; batch statistics: the batch sum only
-    rec = np.empty((nslots, nvox, 1 if statistics == "batch" else 4), dtype=np.float32)
-    # one spare entry: tally.score writes bl[n] before it knows whether the voxel is new (no
-    # data-dependent branch), so with all nvox voxels listed it writes bl[nvox]; without the spare
-    # entry that write landed in the next slot's list (or past the array), which corrupted doses in
-    # small grids (1-D depth-dose phantoms) and broke thread invariance and the heap
-    bl = np.zeros((nslots, nvox + 1), dtype=np.int32 if nvox < 2**31 else np.int64)
-    cnt = np.zeros((nslots, 4), dtype=np.int64)
-    tot = np.zeros((nvox, 2))
-    ebal = np.zeros((batches, transport.NEBAL))
     starts = np.array([(b * histories) // batches for b in range(batches + 1)], dtype=np.int64)
-
-    numba.set_num_threads(threads)
-    t_compile = time.perf_counter()
-    if not _COMPILED:
-        transport.run_wave(pt, et, geo, src, opt, starts, 0, 0, rec, bl, cnt, ebal)
-        transport.merge_wave(0, rec, bl, cnt, tot, 1, np.ones(1))
-        transport.init_records(rec[:0])
-        _COMPILED = True
-    compile_s = time.perf_counter() - t_compile
-    t_run = time.perf_counter()
-    transport.init_records(rec)
-    for b0 in range(0, batches, nslots):
-        nb = min(nslots, batches - b0)
-        transport.run_wave(pt, et, geo, src, opt, starts, b0, nb, rec, bl, cnt, ebal)
-        inv_n = 1.0 / np.diff(starts[b0:b0 + nb + 1]).astype(np.float64)
-        transport.merge_wave(nb, rec, bl, cnt, tot, threads, inv_n)
-        if callable(progress):
-            progress(int(starts[b0 + nb]), histories)
-        elif progress:
-            print(f"\riortmc: {int(starts[b0 + nb])}/{histories} histories", end="", file=sys.stderr)
-    if progress is True:
-        print(file=sys.stderr)
-    run_s = time.perf_counter() - t_run
-
-    shape = phantom.shape
-    if statistics == "batch":
-        # equivalent per-history sum of squares: N m^2 + (N - 1) sigma^2 with the per-history
-        # variance sigma^2 = (sum_b T_b^2/n_b - N m^2) / (B - 1) estimated from the batch sums, so that
-        # DoseResult's history formula gives the batch estimate of the variance of the mean
-        n = float(histories)
-        a1 = tot[:, 0]
-        m = a1 / n
-        var_h = np.maximum(tot[:, 1] - n * m * m, 0.0) / (batches - 1)
-        s2 = n * m * m + (n - 1.0) * var_h
-        dose_sum = (a1 * MEV_PER_G_TO_GY).reshape(shape)
-        dose_sum2 = (s2 * MEV_PER_G_TO_GY**2).reshape(shape)
-    else:
-        dose_sum = (tot[:, 0] * MEV_PER_G_TO_GY).reshape(shape)
-        dose_sum2 = (tot[:, 1] * MEV_PER_G_TO_GY**2).reshape(shape)
-    e = np.zeros(transport.NEBAL)
-    for b in range(batches):  # fixed order: bitwise reproducible
-        e += ebal[b]
-    mass = phantom.voxel_mass().ravel()
-    energy_balance = {
-        "emitted": float(e[0]),
-        "deposited": float(e[1]),
-        "escaped": float(e[2]),
-        "below_cutoff": float(e[3]),
-        "scored": float(np.dot(tot[:, 0], mass)),
-        "interactions": float(e[4]),
-        "fictitious": float(e[5]),
-        "transmitted_unscattered": float(e[6]),
-        "transmitted_unscattered_energy": float(e[7]),
-    }
-    opts = {"scoring": scoring, "photon_cutoff": cutoff, "threads": threads, "batches": batches,
-            "electrons": electrons, "statistics": statistics,
+    k = _Kernels(pt=pt, et=et, geo=geo, src=src, opt=opt, starts=starts, batches=batches, chunk=chunk,
+                 nvox=nvox)
+    opts = {"scoring": scoring, "photon_cutoff": cutoff,
+            "threads": (threads if threads_given else None) if client is not None else threads,
+            "batches": batches, "chunk": chunk, "electrons": electrons, "statistics": statistics,
             "transport": ("coupled photon-electron (class II condensed history)" if electrons
                           else "photon (charged particles deposit locally)")}
     if electrons:
-        opts.update({k: (bool(v) if isinstance(v, (bool, np.bool_)) else float(v))
-                     for k, v in _electron_option_values(et).items()})
-    timing = {"wall_s": time.perf_counter() - t_start, "cpu_s": time.process_time() - cpu_start,
-              "compile_s": compile_s}
-    metadata = dict(options.get("metadata") or {})
+        opts.update({key: (bool(v) if isinstance(v, (bool, np.bool_)) else float(v))
+                     for key, v in _electron_option_values(et).items()})
+    tl = _Tallies(nvox)
+    ebal = np.zeros((batches, transport.NEBAL))
+    mass = phantom.voxel_mass().ravel()
+    user_meta = dict(options.get("metadata") or {})
     if isinstance(source, PhaseSpaceSource):
-        metadata.setdefault("primaries_per_history", source.primaries_per_history)
-    metadata.update(transport_s=run_s, histories_per_s=histories / run_s if run_s > 0 else 0.0)
-    return DoseResult(dose_sum, dose_sum2, histories, phantom, source=source.describe(), options=opts,
-                      energy_balance=energy_balance, seed=seed, batches=batches, timing=timing,
-                      metadata=metadata)
+        user_meta.setdefault("primaries_per_history", source.primaries_per_history)
+
+    done0 = 0
+    partial = None   # (voxels, rows): the chunk sum a resumed run starts from, if mid-chunk
+    ck = None
+    if ckpt_path is not None:
+        from . import checkpoint
+
+        ident = checkpoint.identity(source, k, histories=histories, seed=seed, options=opts)
+        ck = checkpoint.Checkpointer(ckpt_path, ident, phantom, every=ckpt_every or chunk)
+        state = ck.start(resume, every_given=ckpt_every is not None)
+        if state is not None:
+            if state.complete:
+                return state.result
+            done0 = state.batches_done
+            tl.set_total(state.total)
+            partial = state.partial
+            if partial is not None:
+                tl.set_chunk(done0 // chunk, *partial)
+            ebal[:done0] = state.energy_balance
+            del state
+
+    shape = phantom.shape
+    t_run = None
+
+    def build(done, t, wall_s):
+        """The DoseResult of batches 0..done-1 with tallies ``t``."""
+        run_s = time.perf_counter() - t_run
+        n = int(starts[done])
+        dose_sum, dose_sum2 = _dose_sums(t, n, done, statistics, shape)
+        meta = dict(user_meta)
+        meta.update(transport_s=run_s,
+                    histories_per_s=(n - int(starts[done0])) / run_s if run_s > 0 else 0.0)
+        if done0:
+            meta["resumed_at_batch"] = done0
+        if client is not None:
+            meta["dask_workers"] = len(client.scheduler_info().get("workers", {}))
+        timing = {"wall_s": wall_s, "cpu_s": time.process_time() - cpu_start, "compile_s": compile_s}
+        return DoseResult(dose_sum, dose_sum2, n, phantom, source=source.describe(), options=opts,
+                          energy_balance=_energy_balance(ebal[:done], t, mass), seed=seed, batches=done,
+                          timing=timing, metadata=meta)
+
+    last_ck = done0
+
+    def after(done):
+        nonlocal last_ck
+        if callable(progress):
+            progress(int(starts[done]), histories)
+        elif progress:
+            print(f"\riortmc: {int(starts[done])}/{histories} histories", end="", file=sys.stderr)
+        if ck is not None and done < batches and done - last_ck >= ck.every:
+            if client is None:
+                total, chunk_sum = tl.split(done // chunk if done % chunk else None)
+                view = total + chunk_sum
+            else:  # chunk ends only: the chunk sum is zero
+                total, chunk_sum, view = tot_dask, None, tot_dask
+            ck.write(build(done, view, time.perf_counter() - t_start), done, ebal[:done], total=total,
+                     chunk_sum=chunk_sum)
+            del total, chunk_sum, view
+            last_ck = done
+
+    t_compile = time.perf_counter()
+    if client is None:
+        numba.set_num_threads(threads)
+        nslots = min(threads, batches)
+        if not _COMPILED:
+            transport.run_wave(pt, et, geo, src, opt, starts, 0, 0, *_buffers(1, 0), ebal)
+            t0 = _Tallies(0)
+            transport.merge_wave(0, 0, 1, *_buffers(1, 0), t0.acc, t0.chunk_of, 1, np.ones(1))
+            transport.fold_chunks(t0.acc, t0.chunk_of)
+            transport.add_rows(t0.acc, np.zeros(0, dtype=np.int64), t0.acc[:, :2].copy())
+            _COMPILED = True
+        compile_s = time.perf_counter() - t_compile
+        t_run = time.perf_counter()
+        _accumulate(k, done0, batches, tl, ebal, threads, _buffers(nslots, nvox, opt.statistics), after)
+    else:
+        from . import distributed
+
+        compile_s = 0.0
+        t_run = time.perf_counter()
+        tot_dask = np.ascontiguousarray(tl.acc[:, 0:2])   # chunk sums are added straight to the total
+        tl = None
+        distributed.run_chunks(client, k, done0, tot_dask, partial, ebal,
+                               threads if threads_given else None, after)
+    if progress is True:
+        print(file=sys.stderr)
+    tot = tl.finish() if client is None else tot_dask
+    result = build(batches, tot, time.perf_counter() - t_start)
+    if ck is not None:
+        ck.write(result, batches, ebal)
+    return result

@@ -177,3 +177,48 @@ def test_progress_bar_plain_line(monkeypatch):
     quiet = io.StringIO()
     ProgressBar(enabled=False, stream=quiet)(5, 10)
     assert quiet.getvalue() == ""
+
+
+# ---------------------------------------------------------------------------------------- checkpoints
+def test_run_checkpoint_every_and_resume(case_file, tmp_path, capsys):
+    """--checkpoint-every keeps OUT a checkpoint file; --resume continues a run stopped mid-way to
+    the answer of an uninterrupted run, bit for bit; without --resume an unfinished checkpoint is
+    not overwritten."""
+    from iortmc import checkpoint
+    from iortmc.case import load_case
+    from iortmc.simulate import simulate
+
+    plain = tmp_path / "plain.h5"
+    assert main(["run", str(case_file), "-o", str(plain), "-q"]) == 0
+    ck = tmp_path / "ck.h5"
+    assert main(["run", str(case_file), "-o", str(ck), "-q", "--checkpoint-every", "1"]) == 0
+    state = checkpoint.read(ck)
+    assert state.complete and state.every == 1 and state.result.metadata["case_title"] == "cli test"
+
+    class Stop(Exception):
+        pass
+
+    def stop(done, total):
+        if done >= 1000:
+            raise Stop
+
+    case = load_case(case_file)   # the same run from Python, killed in batch 2 of 4 (1 checkpointed)
+    part = tmp_path / "part.h5"
+    with pytest.raises(Stop):
+        simulate(case.phantom, case.source, case.histories, case.seed, checkpoint=part, checkpoint_every=1,
+                 progress=stop, **case.options)
+    capsys.readouterr()
+    assert main(["run", str(case_file), "-o", str(part), "-q"]) == 2
+    assert "unfinished checkpoint (1 of 4 batches done); pass resume=True" in capsys.readouterr().err
+    assert main(["info", str(part)]) == 0
+    assert "checkpoint: UNFINISHED" in capsys.readouterr().out
+    assert main(["run", str(case_file), "-o", str(part), "-q", "--resume"]) == 0
+    a, b = load(plain), load(part)
+    assert np.array_equal(a.dose_sum, b.dose_sum) and np.array_equal(a.dose_sum2, b.dose_sum2)
+    assert a.energy_balance == b.energy_balance
+    assert b.metadata["case_title"] == "cli test" and b.metadata["resumed_at_batch"] == 1
+    assert main(["info", str(part)]) == 0
+    assert "checkpoint: finished: 4 of 4 batches" in capsys.readouterr().out
+    # a different seed is refused with the reason
+    assert main(["run", str(case_file), "-o", str(part), "-q", "--resume", "--seed", "4"]) == 2
+    assert "seed = 3 there, 4 requested" in capsys.readouterr().err

@@ -9,8 +9,12 @@ relative for 1e4 histories) and are added into float64 totals after every batch.
 history scores in a voxel last scored by an earlier history, that history's sum ``acc`` is folded into
 ``s1`` (sum of per-history values) and ``s2`` (sum of squares) first; voxels first scored in the
 batch join the batch list. A wave runs one batch per slot in parallel; the host then adds the slots'
-sums into the totals in increasing batch order, touching only voxels that were scored. Each history's random stream
-depends only on (seed, history number), so results are bitwise identical for any number of threads.
+sums into float64 tallies in increasing batch order, touching only voxels that were scored, in two
+levels: batch sums into the sum of their chunk (a fixed number of batches, the ``chunk`` option),
+chunk sums into the run's total in chunk order (:func:`merge_wave`). Each history's random stream depends only on (seed,
+history number), and the reduction is fixed by (batch, chunk) order alone, so results are bitwise
+identical for any number of threads, for runs resumed from a checkpoint and for runs whose chunks
+were computed on other machines (:mod:`iortmc.distributed`).
 
 With batch statistics (``cnt[3] == 1``, the default for kerma scoring) only the batch's sum per voxel
 is kept (column 0): no per-history bookkeeping in the hot loop, about twice as fast for the
@@ -25,6 +29,10 @@ Tallies are specific energy in MeV/g; :mod:`iortmc.simulate` converts to Gy.
 
 import numpy as np
 from numba import njit, prange
+
+#: Chunk tags (uint8 ``chunk_of``) are chunk numbers modulo CHUNK_TAGS; NO_CHUNK marks "no chunk sum".
+CHUNK_TAGS = 255
+NO_CHUNK = 255
 
 
 @njit(cache=True, inline="always")
@@ -77,36 +85,85 @@ def end_batch(rec, bl, cnt):
         rec[v, 3] = -1.0
 
 
-@njit(cache=True, parallel=True)
-def merge_wave(nb, rec, bl, cnt, tot, nparts, inv_n):
-    """Add the slots' batch sums into the totals and clear them.
+@njit(cache=True, inline="always")
+def _add_chunked(v, c, x1, x2, acc, chunk_of):
+    """Add (x1, x2) of a batch of the chunk tagged ``c`` to voxel v's chunk sum ``acc[v, 2:4]``,
+    folding the sum of an earlier chunk into the total ``acc[v, 0:2]`` first (lazily)."""
+    held = chunk_of[v]
+    if held == c:
+        acc[v, 2] += x1
+        acc[v, 3] += x2
+    else:
+        if held != NO_CHUNK:
+            acc[v, 0] += acc[v, 2]
+            acc[v, 1] += acc[v, 3]
+        acc[v, 2] = x1          # = 0.0 + x1 exactly: the chunk sum starts from zero
+        acc[v, 3] = x2
+        chunk_of[v] = c
 
-    History statistics: ``tot[v] = (sum of per-history values, sum of their squares)``. Batch
-    statistics (``cnt[q, 3] == 1``): ``tot[v] = (sum of batch sums T_b, sum of T_b^2 / n_b)`` with
-    ``inv_n[q] = 1/n_b``. Work is split by voxel (``v % nparts``) so threads never touch the same
-    voxel; within a voxel the slots are added in slot (= batch) order, so the result does not depend
-    on ``nparts``.
+
+@njit(cache=True, parallel=True)
+def merge_wave(b0, nb, chunk, rec, bl, cnt, acc, chunk_of, nparts, inv_n):
+    """Add the batch sums of slots 0..nb-1 (batches b0..b0+nb-1) into the float64 tallies and clear them.
+
+    History statistics: the tallies are (sum of per-history values, sum of their squares); batch
+    statistics (``cnt[q, 3] == 1``): (sum of batch sums T_b, sum of T_b^2 / n_b) with
+    ``inv_n[q] = 1/n_b``.
+
+    The reduction has two levels: batches are grouped into chunks of ``chunk`` batches; a chunk's
+    batches are summed from zero in batch order into ``acc[v, 2:4]``; chunk sums are added to the
+    total ``acc[v, 0:2]`` in chunk order. Per voxel this is done lazily: ``chunk_of[v]`` (uint8) tags
+    the chunk whose sum ``acc[v, 2:4]`` holds (chunk number modulo ``CHUNK_TAGS``; ``NO_CHUNK``:
+    none), and that sum is folded into the total when a later chunk first scores in v, or by
+    :func:`fold_chunks` at the end and every ``CHUNK_TAGS`` chunks (so that a tag is never
+    ambiguous; the caller does that). Total and chunk sum share a cache line, and the tags take one
+    byte per voxel: the merge touches little more memory than a one-level sum. Chunks that never score in v would add zeros, which change
+    nothing, so the bits equal those of the eager reduction that :mod:`iortmc.distributed` does
+    with chunk sums computed elsewhere. Work is split by blocks of 64 voxels (``(v >> 6) % nparts``),
+    so threads never touch the same voxel nor, mostly, the same cache line; within a voxel the slots
+    are added in slot (= batch) order, so the result does not depend on ``nparts``.
     """
-    for part in prange(nparts):
+    for part_id in prange(nparts):
         for q in range(nb):
             r = rec[q]
             b = bl[q]
+            c = ((b0 + q) // chunk) % CHUNK_TAGS
             batch = cnt[q, 3] == 1
             for t in range(cnt[q, 1]):
                 v = b[t]
-                if v % nparts == part:
+                if (v >> 6) % nparts == part_id:
                     if batch:
                         a = np.float64(r[v, 0])
-                        tot[v, 0] += a
-                        tot[v, 1] += a * a * inv_n[q]
+                        _add_chunked(v, c, a, a * a * inv_n[q], acc, chunk_of)
                         r[v, 0] = 0.0
                     else:
-                        tot[v, 0] += r[v, 1]
-                        tot[v, 1] += r[v, 2]
+                        _add_chunked(v, c, np.float64(r[v, 1]), np.float64(r[v, 2]), acc, chunk_of)
                         r[v, 1] = 0.0
                         r[v, 2] = 0.0
     for q in range(nb):
         cnt[q, 1] = 0
+
+
+@njit(cache=True, parallel=True)
+def fold_chunks(acc, chunk_of):
+    """Add every pending chunk sum into the total (``acc[v, 0:2] += acc[v, 2:4]`` where
+    ``chunk_of[v] != NO_CHUNK``) and clear it."""
+    for v in prange(acc.shape[0]):
+        if chunk_of[v] != NO_CHUNK:
+            acc[v, 0] += acc[v, 2]
+            acc[v, 1] += acc[v, 3]
+            acc[v, 2] = 0.0
+            acc[v, 3] = 0.0
+            chunk_of[v] = NO_CHUNK
+
+
+@njit(cache=True, parallel=True)
+def add_rows(tot, index, rows):
+    """``tot[index[i], 0:2] += rows[i]`` (distinct voxels): a chunk sum computed elsewhere, as rows."""
+    for i in prange(index.shape[0]):
+        v = index[i]
+        tot[v, 0] += rows[i, 0]
+        tot[v, 1] += rows[i, 1]
 
 
 @njit(cache=True, parallel=True)

@@ -23,7 +23,7 @@ from .photon import (ELECTRON_MASS, isotropic, rotate, sample_compton, sample_fl
 from .beam import _sample_energy as sample_source_energy, sample_beam_particle
 from .electron import transport_electron
 from .rng import seed_history, uniform
-from .tally import end_batch, init_records, merge_wave, score  # noqa: F401  (re-exported)
+from .tally import add_rows, end_batch, fold_chunks, init_records, merge_wave, score  # noqa: F401  (re-exported)
 from .voxels import _voxel_coord, enter_box, inside  # noqa: F401  (re-exported)
 
 # The two hottest functions are compiled without numba's reference counting (the private ``_nrt``
