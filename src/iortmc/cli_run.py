@@ -498,7 +498,7 @@ def add_run_commands(subparsers) -> None:
 
     p = subparsers.add_parser("validate", help="run the validation suite and write a report",
                               description="Compare iortmc with reference data (NIST, ESTAR, analytic "
-                                          "attenuation, energy balance, point-source falloff) and write a "
+                                          "attenuation, energy balance, point-source falloff, electron depth dose) and write a "
                                           "Markdown report with figures. Exit status 1 if a check fails.")
     p.add_argument("--quick", action="store_true", help="fewer histories (under 2 minutes)")
     p.add_argument("-o", "--output-dir", default="iortmc-validation", help="report directory")
