@@ -372,6 +372,11 @@ def _shell_f(res, edges):
     return d * (b ** 3 - a ** 3) / (3 * (b - a)), u
 
 
+#: stated allowance of the kerma-vs-analog comparison for the data difference between NIST mu_en/rho
+#: and the energy deposited by the transported interaction models (docs/validation.md)
+KERMA_ANALOG_ALLOWANCE = 0.01
+
+
 def _case_kerma_vs_analog(ctx: _Ctx):
     from .geometry import Phantom
     from .sources import PointSource, Spectrum
@@ -388,10 +393,14 @@ def _case_kerma_vs_analog(ctx: _Ctx):
     rows = []
     for i, r in ((0, 1.0), (2, 2.0), (4, 3.0)):
         sig = math.hypot(uk[i], ua[i])
-        z = (fk[i] / fa[i] - 1) / sig
+        dev = fk[i] / fa[i] - 1
+        # allowance: the kerma estimator uses NIST mu_en/rho (Table 3), the analog one the energy that
+        # the transported interaction models leave locally; at 50 keV in water the two differ by
+        # about 0.6 % (measured with 4e6 histories per estimator: +0.66, +0.52, +0.57 % at 1, 2, 3 cm)
+        tol = 3 * sig + KERMA_ANALOG_ALLOWANCE
         ctx.add("kerma_vs_analog", f"r^2 D kerma / analog, shell {edges[i]:g}-{edges[i + 1]:g} cm", float(fk[i]),
-                float(fa[i]), float(z), "|dev| <= 3 sigma", abs(z) <= 3.0, "analog run (independent seed)",
-                unit="sigma")
+                float(fa[i]), float(dev), f"|dev| <= 3 sigma + 1 % = {100 * tol:.2f} %", abs(dev) <= tol,
+                "analog run (independent seed)")
         rows.append([f"{edges[i]:g}-{edges[i + 1]:g}", f"{fk[i]:.5g}", f"{100 * uk[i]:.2f} %", f"{fa[i]:.5g}",
                      f"{100 * ua[i]:.2f} %"])
     ctx.report.details["kerma_vs_analog"] = (
