@@ -30,7 +30,6 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -784,23 +783,14 @@ def _save_dataset(ds, fileobj) -> None:
 
 
 def _atomic_write(ds, path) -> None:
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise InputError(f"path: directory {directory!r} does not exist (writing {path!r})")
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    """Write ``ds`` to ``path`` atomically (:func:`iortmc._atomic.atomic_write`)."""
+    from ._atomic import atomic_write
+
+    def create(tmp):
         with open(tmp, "xb") as fh:
             _save_dataset(ds, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
+
+    atomic_write(path, create)
 
 
 def write_ct_series(directory, hu, voxel_size, origin, *, frame_of_reference_uid: str | None = None,

@@ -18,13 +18,13 @@ import json
 import math
 import numbers
 import os
-import uuid
 import warnings
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 import numpy as np
 
+from ._atomic import atomic_write
 from .errors import DataError, InputError
 
 __all__ = ["DoseResult", "ScaledDose", "TreatmentTime", "load", "merge", "FILE_TYPE", "FORMAT_VERSION"]
@@ -537,44 +537,16 @@ class DoseResult:
 
 
 def _atomic_write(path, write) -> None:
-    """Create ``path`` as an HDF5 file filled by ``write(h5py.File)``, atomically.
-
-    The file is written under ``.<name>.<pid>.<random>.tmp`` in the same directory, flushed to disk
-    (fsync) and renamed over ``path`` with :func:`os.replace`; a crash or error mid-write leaves any
-    existing file at ``path`` untouched and removes the temporary file (a hard kill may leave the
-    temporary file behind, never a half-written ``path``). Used by :meth:`DoseResult.save` and by the
-    checkpoints of :mod:`iortmc.checkpoint`.
-    """
+    """Create ``path`` as an HDF5 file filled by ``write(h5py.File)``, atomically
+    (:func:`iortmc._atomic.atomic_write`). Used by :meth:`DoseResult.save` and by the checkpoints of
+    :mod:`iortmc.checkpoint`."""
     import h5py
 
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise InputError(f"path: directory {directory!r} does not exist (writing {path!r})")
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    def create(tmp):
         with h5py.File(tmp, "x") as f:
             write(f)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable (POSIX); not possible everywhere
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:  # pragma: no cover
-        pass
+
+    atomic_write(path, create)
 
 
 def h5py_str():

@@ -19,7 +19,6 @@ the suite without the test tree.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -575,8 +574,9 @@ def run(output_dir="iortmc-validation", *, quick: bool = False, threads: int | N
         CASES[name](ctx)
     ctx.report.seconds = time.perf_counter() - t0
     path = out / "validation.md"
-    tmp = out / ".validation.md.tmp"
-    tmp.write_text(ctx.report.markdown(), encoding="utf-8")
-    os.replace(tmp, path)
+    from ._atomic import atomic_write
+
+    text = ctx.report.markdown()
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     ctx.report.markdown_path = path
     return ctx.report
