@@ -36,7 +36,7 @@ from .units import AVOGADRO, ELECTRON_MASS, R_ELECTRON
 
 __all__ = ["pack_electron_tables", "DEFAULTS", "moliere_eta", "sr_transport_ratio",
            "legendre_moments_sr", "gs_pdf", "moller_dcs", "bhabha_dcs", "brems_dcs_material",
-           "material_ms_data"]
+           "material_ms_data", "electron_scattering_xi"]
 
 ALPHA = 7.2973525693e-3
 
@@ -115,29 +115,59 @@ def sr_transport_ratio(E, Z, eta, charge=-1):
     return out
 
 
-def material_ms_data(material, E, charge=-1, mott=True):
+def electron_scattering_xi(E, z, eta, I_eV, ae=None, charge=-1):
+    """Weight xi of the atomic electrons' share of the multiple scattering, Z^2 -> Z (Z + xi).
+
+    Collisions with atomic electrons deflect the projectile too. With momentum transfer
+    q^2 c^2 = W (W + 2 mc^2) for an energy transfer W and the free-electron (Rutherford) cross
+    section 2 pi r_e^2 mc^2 Z / (beta^2 W^2), their first transport cross section is
+    ``2 pi Z r_e^2 / (p^2 beta^2) [ln(Wc / I) + (Wc - I) / (2 mc^2)]`` (p in mc), to be compared
+    with the nucleus' ``2 pi Z^2 r_e^2 / (p^2 beta^2) [ln(1 + 1/eta) - 1/(1 + eta)]``. The ratio of
+    the two brackets is ``xi``. ``Wc`` is the largest transfer left to the multiple scattering:
+    the delta-ray threshold ``ae`` when hard Moller/Bhabha collisions are simulated (they deflect
+    the primary explicitly, so counting them here too would count them twice), else the kinematic
+    limit (E/2 for electrons, E for positrons). The lower limit I (the element's mean excitation
+    energy) stands for the distant collisions, whose momentum transfer is not 2 m W; this follows
+    Fano's treatment (Phys. Rev. 93 (1954) 117, doi:10.1103/PhysRev.93.117) at the accuracy of the
+    logarithm. The customary Z (Z + 1) is xi = 1: it gives the electrons the nuclear logarithm,
+    about twice too much at MeV energies, and double counts the hard collisions. xi in [0, 1].
+    """
+    E = np.asarray(E, dtype=float)
+    wmax = E / 2.0 if charge < 0 else E
+    wc = wmax if ae is None else np.minimum(wmax, ae)
+    i_mev = I_eV * 1e-6
+    num = np.log(np.maximum(wc, i_mev) / i_mev) + np.maximum(wc - i_mev, 0.0) / (2.0 * ELECTRON_MASS)
+    den = np.log1p(1.0 / eta) - 1.0 / (1.0 + eta)
+    return np.clip(num / den, 0.0, 1.0)
+
+
+def material_ms_data(material, E, charge=-1, mott=True, ae=None):
     """Multiple-scattering data of a material: (k1 in 1/(g/cm2), eta_mix).
 
     ``k1 = 1/lambda_1`` per unit mass: the sum over elements of
-    ``N_A w_i/A_i 2 pi Z(Z+1) r_e^2 / (p^2 beta^2) [ln(1 + 1/eta_i) - 1/(1 + eta_i)]`` (screened
-    Rutherford, Z^2 -> Z(Z+1) for the atomic electrons), times the Mott factor.
-    ``eta_mix`` is the Z(Z+1)-weighted geometric mean of the element screening parameters (as EGS
-    forms its mixture screening); the GS shape uses this one-parameter screened Rutherford.
+    ``N_A w_i/A_i 2 pi Z (Z f + xi) r_e^2 / (p^2 beta^2) [ln(1 + 1/eta_i) - 1/(1 + eta_i)]``:
+    screened Rutherford scattering on the nucleus times the Mott factor f, plus the atomic
+    electrons' share ``xi`` (:func:`electron_scattering_xi`; ``ae`` is the delta-ray threshold when
+    hard collisions are simulated, None when every collision with an electron is left to the
+    multiple scattering). ``eta_mix`` is the Z (Z + xi)-weighted geometric mean of the element
+    screening parameters (as EGS forms its mixture screening); the GS shape uses this
+    one-parameter screened Rutherford.
     """
     E = np.atleast_1d(np.asarray(E, dtype=float))
     p2, b2 = _pb2(E)
     k1 = np.zeros(E.shape)
     lne = np.zeros(E.shape)
-    wsum = 0.0
+    wsum = np.zeros(E.shape)
     for z, w in zip(material.elements, material.mass_fractions):
-        A = _elements.atomic_weight(int(z))
-        n = AVOGADRO * w / A
+        el = _elements.element(int(z))
+        n = AVOGADRO * w / el.atomic_weight
         eta = moliere_eta(E, z)
         g = (1.0 + eta) * np.log1p(1.0 / eta) - 1.0
         f = sr_transport_ratio(E, z, eta, charge) if mott else 1.0
-        k1 += n * 2.0 * math.pi * z * (z + 1.0) * R_ELECTRON**2 / (p2 * b2) * g / (1.0 + eta) * f
-        lne += n * z * (z + 1.0) * np.log(eta)
-        wsum += n * z * (z + 1.0)
+        xi = electron_scattering_xi(E, z, eta, el.I_eV, ae=ae, charge=charge)
+        k1 += n * 2.0 * math.pi * z * (z * f + xi) * R_ELECTRON**2 / (p2 * b2) * g / (1.0 + eta)
+        lne += n * z * (z + xi) * np.log(eta)
+        wsum += n * z * (z + xi)
     return k1, np.exp(lne / wsum)
 
 
@@ -432,7 +462,8 @@ def _material_block(material, o, E):
         if np.any(L <= 0) or not np.all(np.isfinite(L)):
             raise InputError(f"material {material.name!r}: non-positive continuous stopping power")
         rng = _stopping.csda_range(E, L)
-        k1, _ = material_ms_data(material, E, charge=-1 if c == 0 else 1)
+        k1, _ = material_ms_data(material, E, charge=-1 if c == 0 else 1,
+                                 ae=o["ae"] if o["hard_collisions"] else None)
         # Lambda and H: cumulative trapezoid in ln E of (k1/L) E and (sigma/L) E
         dl = np.diff(np.log(E))
         gl = k1 / L * E
@@ -457,7 +488,7 @@ def _material_block(material, o, E):
     lam_lo = np.interp(np.log(Ems * (1.0 - o["estepe"])), lnE, lam_e, left=0.0)
     K = np.minimum(o["ms_strength"], lam_at - lam_lo)
     K = np.maximum(K, 1e-4)
-    _, eta = material_ms_data(material, Ems)
+    _, eta = material_ms_data(material, Ems, ae=o["ae"] if o["hard_collisions"] else None)
     q = np.empty((n_ms, _NQ))
     p0 = np.empty(n_ms)
     if o["multiple_scattering"]:
