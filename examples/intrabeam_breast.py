@@ -21,8 +21,8 @@ import numpy as np
 
 import iortmc as mc
 from iortmc import analysis
-from iortmc.applicators import SphericalApplicator
-from iortmc.phantoms import breast_phantom
+from iortmc.clinical.applicators import SphericalApplicator
+from iortmc.geometry.phantoms import breast_phantom
 
 
 def main(argv=None):

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 import iortmc as mc
-from iortmc.applicators import IOERTApplicator, ShieldingDisc
+from iortmc.clinical.applicators import IOERTApplicator, ShieldingDisc
 
 ENERGY_MEV = 9.0
 DISC_DEPTH_CM = 2.0

@@ -24,7 +24,7 @@ import numpy as np
 
 import iortmc as mc
 from iortmc import analysis
-from iortmc.validate import point_kernel_water_50kev
+from iortmc.cli.validate import point_kernel_water_50kev
 
 
 def main(argv=None):

@@ -29,8 +29,8 @@ import numpy as np
 
 import iortmc as mc
 from iortmc import analysis
-from iortmc.applicators import BalloonApplicator
-from iortmc.phantoms import breast_phantom
+from iortmc.clinical.applicators import BalloonApplicator
+from iortmc.geometry.phantoms import breast_phantom
 
 
 def main(argv=None):

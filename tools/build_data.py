@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Build ``src/iortmc/data/elements.h5``, the element interaction data shipped with iortmc.
+"""Build ``src/iortmc/physics/data/elements.h5``, the element interaction data shipped with iortmc.
 
 Run from the repository root::
 
@@ -44,7 +44,7 @@ import h5py
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUTPUT = ROOT / "src" / "iortmc" / "data" / "elements.h5"
+DEFAULT_OUTPUT = ROOT / "src" / "iortmc" / "physics" / "data" / "elements.h5"
 TABLE3_CSV = ROOT / "tools" / "data_sources" / "nist_table3_muen.csv"
 
 #: Elements shipped by default (Z = 1-30 plus the high-Z elements used in IORT shielding,

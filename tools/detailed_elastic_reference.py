@@ -16,7 +16,7 @@ import time
 import numpy as np
 from numba import njit, prange
 import iortmc as mc
-from iortmc import electron_tables as etb
+from iortmc.physics import electron_tables as etb
 
 ALPHA = 1 / 137.035999
 RE = 2.8179403262e-13

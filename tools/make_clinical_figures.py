@@ -75,7 +75,7 @@ def _ioert_isodose(workdir):
 def _tg43_xoft(histories, log, threads):
     """g(r) of the Xoft-like point source against Hiatt et al. (2015), as in tests/physics/test_tg43_xoft.py."""
     import iortmc as mc
-    from iortmc.plot import require_matplotlib
+    from iortmc.analysis.plot import require_matplotlib
 
     sys.path.insert(0, str(ROOT / "tests" / "physics"))
     from test_tg43_xoft import G_REF, air_kerma_strength_per_history

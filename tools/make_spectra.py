@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Build the X-ray spectrum tables shipped in ``src/iortmc/data/spectra/``.
+"""Build the X-ray spectrum tables shipped in ``src/iortmc/sources/data/spectra/``.
 
 Run from the repository root::
 
@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT_DIR = ROOT / "src" / "iortmc" / "data" / "spectra"
+OUT_DIR = ROOT / "src" / "iortmc" / "sources" / "data" / "spectra"
 
 #: The only SpekPy version these tables were made with.
 SPEKPY_VERSION = "2.5.4"

@@ -1,6 +1,6 @@
 """iortmc: Monte Carlo dose engine for intraoperative radiotherapy.
 
-Public API (see docs/ and ../shared/DESIGN.md)::
+Public API (see docs/)::
 
     import iortmc as mc
     water = mc.material("water")
@@ -15,13 +15,20 @@ from importlib import import_module as _import_module
 
 __version__ = "0.1.0"
 
+import sys as _sys  # noqa: E402
+
 from .errors import DataError, InputError, IortmcError  # noqa: E402
-from .materials import Material, material  # noqa: E402
-from . import materials, units  # noqa: E402
+from .physics import materials  # noqa: E402
+from .physics.materials import Material, material  # noqa: E402
+from . import units  # noqa: E402
 from .geometry import Phantom  # noqa: E402
-# imported eagerly (it imports no numba at module level) so that the function, not the module of the
-# same name, is what `iortmc.simulate` refers to whatever else imports iortmc.simulate first
-from .simulate import simulate  # noqa: E402
+# imported eagerly (no numba at module level); the flat layout's module ``iortmc.simulate`` is
+# registered under its old name here, so that the attribute ``iortmc.simulate`` stays the function
+from .transport.run import resume, simulate  # noqa: E402
+from . import _compat  # noqa: E402
+
+_sys.modules.setdefault("iortmc.simulate", _sys.modules["iortmc.transport.run"])
+_compat.install()
 
 _LAZY = {
     "Spectrum": ("iortmc.sources", "Spectrum"),
@@ -31,22 +38,21 @@ _LAZY = {
     "PhaseSpaceSource": ("iortmc.sources", "PhaseSpaceSource"),
     "read_iaea_phsp": ("iortmc.sources", "read_iaea_phsp"),
     "write_iaea_phsp": ("iortmc.sources", "write_iaea_phsp"),
-    "DoseResult": ("iortmc.result", "DoseResult"),
-    "load": ("iortmc.result", "load"),
-    "merge": ("iortmc.result", "merge"),
-    "resume": ("iortmc.checkpoint", "resume"),
-    "distributed": ("iortmc.distributed", None),
+    "DoseResult": ("iortmc.results", "DoseResult"),
+    "load": ("iortmc.results", "load"),
+    "merge": ("iortmc.results", "merge"),
+    "distributed": ("iortmc.transport.distributed", None),
     "analysis": ("iortmc.analysis", None),
-    "plot": ("iortmc.plot", None),
-    "load_case": ("iortmc.case", "load_case"),
-    "tables": ("iortmc.tables", None),
-    "applicators": ("iortmc.applicators", None),
-    "phantoms": ("iortmc.phantoms", None),
+    "plot": ("iortmc.analysis.plot", None),
+    "load_case": ("iortmc.cli.case", "load_case"),
+    "tables": ("iortmc.physics.tables", None),
+    "applicators": ("iortmc.clinical.applicators", None),
+    "phantoms": ("iortmc.geometry.phantoms", None),
     "dicom": ("iortmc.dicom", None),
 }
 
 __all__ = ["__version__", "DataError", "InputError", "IortmcError", "Material", "material",
-           "materials", "units", "Phantom", "simulate", *_LAZY]
+           "materials", "units", "Phantom", "simulate", "resume", *_LAZY]
 
 
 def __getattr__(name):

@@ -10,7 +10,7 @@ Everything here is described in ``docs/dicom.md``. In short:
   resampling the HU volume to another voxel size by volume averaging.
 - :func:`read_rtstruct` turns the closed planar contours of an RT Structure Set into voxel masks on a
   CT or phantom grid (for :func:`iortmc.analysis.dvh`).
-- :func:`write_rtdose` writes a :class:`~iortmc.result.DoseResult`, scaled to Gy, as an RT Dose file
+- :func:`write_rtdose` writes a :class:`~iortmc.results.dose.DoseResult`, scaled to Gy, as an RT Dose file
   that treatment-planning systems import next to the CT.
 - :func:`write_ct_series` and :func:`write_rtstruct` write synthetic CT series and structure sets (for
   tests, examples and phantoms made in iortmc).
@@ -37,7 +37,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .errors import InputError
-from .materials import Material, material as _library_material
+from .physics.materials import Material, material as _library_material
 
 __all__ = ["CTVolume", "HUCalibration", "HUBin", "RTDoseGrid", "default_calibration", "read_ct_series",
            "ct_to_phantom", "read_rtstruct", "write_rtdose", "read_rtdose", "write_ct_series",
@@ -83,7 +83,7 @@ class HUCalibration:
     ----------
     bins : sequence of (hu_low, hu_high, material)
         Contiguous HU intervals in increasing order (``hu_high`` of a bin is ``hu_low`` of the next);
-        ``material`` is a library name or a :class:`~iortmc.materials.Material`. A voxel with
+        ``material`` is a library name or a :class:`~iortmc.physics.materials.Material`. A voxel with
         ``hu_low <= HU < hu_high`` gets the bin's material (the last bin includes its ``hu_high``).
     density_breakpoints : sequence of (HU, density_g_cm3)
         Mass density (g/cm3) is linear in HU between consecutive breakpoints. HU strictly increasing;
@@ -558,7 +558,7 @@ def ct_to_phantom(ct: CTVolume, calibration: HUCalibration | None = None, voxel_
     the CT, so its extent differs from the CT's by less than half a voxel at each end (none when ``d``
     divides ``L``). When the extents match, the mean HU is conserved exactly.
     """
-    from .geometry import Phantom, _vector3
+    from .geometry.phantom import Phantom, _vector3
 
     if not isinstance(ct, CTVolume):
         raise InputError(f"ct must be a CTVolume (from read_ct_series), got {type(ct).__name__}")
@@ -820,7 +820,7 @@ def write_ct_series(directory, hu, voxel_size, origin, *, frame_of_reference_uid
         The files, slice 0 first. The FrameOfReferenceUID etc. are generated when not given.
     """
     pydicom = _pydicom()
-    from .geometry import _vector3
+    from .geometry.phantom import _vector3
 
     arr = np.asarray(hu, dtype=np.float64)
     if arr.ndim != 3 or min(arr.shape) < 1:

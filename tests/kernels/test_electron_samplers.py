@@ -14,17 +14,18 @@ from numba import njit
 from scipy import integrate, special, stats
 
 import iortmc as mc
-from iortmc import _elements, _stopping
-from iortmc import electron_tables as etb
-from iortmc._kernels import electron as ek
-from iortmc._kernels.rng import seed_history
+from iortmc.physics import _elements, _stopping
+from iortmc.physics import electron_tables as etb
+from iortmc.transport.packing import pack_electron_tables
+from iortmc.transport._kernels import electron as ek
+from iortmc.transport._kernels.rng import seed_history
 from iortmc.errors import InputError
 from iortmc.units import AVOGADRO, ELECTRON_MASS
 
 
 @pytest.fixture(scope="module")
 def water_tables():
-    return etb.pack_electron_tables([mc.material("water")])
+    return pack_electron_tables([mc.material("water")])
 
 
 @njit
@@ -162,7 +163,7 @@ def test_brems_cross_section_integrates_to_estar(water_tables):
 
 def test_brems_photon_angle_mean():
     """Boosted-isotropic photon angles: <cos> = (1/beta - (1-beta^2)/(2 beta^2) ln((1+b)/(1-b)))."""
-    from iortmc._kernels.electron import brems_cost
+    from iortmc.transport._kernels.electron import brems_cost
 
     @njit
     def many(E, n):
@@ -239,20 +240,20 @@ def test_gs_sampler_after_fixed_path(water_tables, K, eta, nsteps):
 def test_options_validated():
     w = mc.material("water")
     with pytest.raises(InputError, match="ecut"):
-        etb.pack_electron_tables([w], ecut=-1.0)
+        pack_electron_tables([w], ecut=-1.0)
     with pytest.raises(InputError, match="estepe"):
-        etb.pack_electron_tables([w], estepe=0.9)
+        pack_electron_tables([w], estepe=0.9)
     with pytest.raises(InputError, match="unknown"):
-        etb.pack_electron_tables([w], foo=1)
+        pack_electron_tables([w], foo=1)
     with pytest.raises(InputError, match="bremsstrahlung"):
-        etb.pack_electron_tables([w], bremsstrahlung="yes")
+        pack_electron_tables([w], bremsstrahlung="yes")
     with pytest.raises(InputError, match="materials"):
-        etb.pack_electron_tables([])
+        pack_electron_tables([])
 
 
 def test_electron_beam_validation_and_sampling():
-    from iortmc._kernels.types import SourceData
-    from iortmc._kernels.beam import sample_beam_particle
+    from iortmc.transport._kernels.types import SourceData
+    from iortmc.transport._kernels.beam import sample_beam_particle
     from iortmc.sources.electron import ElectronBeam
 
     with pytest.raises(InputError, match="energy"):
@@ -265,7 +266,7 @@ def test_electron_beam_validation_and_sampling():
     d = beam.describe()
     assert d["type"] == "ElectronBeam" and d["field_diameter_cm"] == 10.0
     shape = beam.shape_parameters()
-    from iortmc.simulate import pack_source
+    from iortmc.transport.packing import pack_source
 
     src = pack_source(beam)
 

@@ -12,7 +12,7 @@ import pytest
 from numba import njit
 from scipy import integrate, stats
 
-from iortmc._kernels import photon, rng
+from iortmc.transport._kernels import photon, rng
 
 ME = photon.ELECTRON_MASS
 

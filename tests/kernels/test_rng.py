@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from iortmc._kernels import rng
+from iortmc.transport._kernels import rng
 
 
 def test_same_seed_same_stream_and_distinct_histories():

@@ -3,7 +3,7 @@ array access is bounds-checked."""
 
 import numpy as np
 
-from iortmc._kernels import tally
+from iortmc.transport._kernels import tally
 
 
 def _score(*args):

@@ -29,7 +29,8 @@ import numpy as np
 import pytest
 
 import iortmc as mc
-from iortmc import electron_tables as etb
+from iortmc.physics import electron_tables as etb
+from iortmc.transport.packing import pack_electron_tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import electron_depth_dose_reference as ref  # noqa: E402
@@ -78,7 +79,7 @@ def test_multiple_scattering_reproduces_lewis_moments():
 
     E0 = 6.0
     water = mc.material("water")
-    et = etb.pack_electron_tables([water], hard_collisions=False, bremsstrahlung=False, ecut=0.01)
+    et = pack_electron_tables([water], hard_collisions=False, bremsstrahlung=False, ecut=0.01)
     grid = np.exp(et.log_emin + et.dlog * np.arange(et.dedx.shape[2]))
     lnR = et.lnrange[0, 0]
     R0 = math.exp(np.interp(math.log(E0), np.log(grid), lnR))

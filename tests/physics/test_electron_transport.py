@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 import iortmc as mc
-from iortmc import electron_tables as etb
-from iortmc._kernels import electron as ek
-from iortmc._kernels import transport
-from iortmc._kernels.types import Geometry
+from iortmc.physics import electron_tables as etb
+from iortmc.transport.packing import pack_electron_tables
+from iortmc.transport._kernels import electron as ek
+from iortmc.transport._kernels import transport
+from iortmc.transport._kernels.types import Geometry
 
 
 def _slab_geometry(rho, dz, lateral=1.0e4, mat=None):
@@ -59,7 +60,7 @@ def test_csda_path_length_water(E0, csda):
     unrestricted stopping power, vs the ESTAR CSDA range of water (ICRU Report 37; values from
     /work/shared/REFERENCES.md; 12 MeV is not tabulated there, 10 and 20 MeV bracket it), within
     1 %. The path below the 10 keV cut-off (2.5e-4 g/cm2) is not followed."""
-    et = etb.pack_electron_tables([mc.material("water")], hard_collisions=False, bremsstrahlung=False,
+    et = pack_electron_tables([mc.material("water")], hard_collisions=False, bremsstrahlung=False,
                                   multiple_scattering=True, ecut=0.01)
     geo = _slab_geometry(np.ones(1200), 0.02)
     _, ebal, out = _run(et, geo, E0, 50)
@@ -74,7 +75,7 @@ def test_energy_balance(charge):
     REFERENCES.md 'Energy balance'), in a two-material phantom with density variations, all
     physics on. A positron counts T + 2 mc^2 (its annihilation photons)."""
     water, al = mc.material("water"), mc.material("aluminium")
-    et = etb.pack_electron_tables([water, al], ecut=0.05, ae=0.05)
+    et = pack_electron_tables([water, al], ecut=0.05, ae=0.05)
     n = 60
     rho = np.where(np.arange(n) % 7 == 3, 2.699, 1.0)
     rho[20:25] = 0.01
@@ -87,7 +88,7 @@ def test_energy_balance(charge):
 
 def _fano_ratio(E0, n, seed, dz, nd, nc, nper, **opts):
     water = mc.material("water")
-    et = etb.pack_electron_tables([water], **opts)
+    et = pack_electron_tables([water], **opts)
     rho = np.array(([1.0] * nd + [0.01] * nc) * nper)
     geo = _slab_geometry(rho, dz)
     dose, ebal, _ = _run(et, geo, E0, n, mode=1, seed=seed,
@@ -130,7 +131,7 @@ def test_backscatter_aluminium_1mev():
     doi:10.1016/0029-554X(71)90012-2 (about 0.10 for Al at 1 MeV, read from their empirical fit;
     the lead should confirm the number against the paper), within 15 %."""
     al = mc.material("aluminium")
-    et = etb.pack_electron_tables([al], ecut=0.01, ae=0.01)
+    et = pack_electron_tables([al], ecut=0.01, ae=0.01)
     geo = _slab_geometry(np.full(50, al.density), 0.02)
     n = 40_000
     _, _, out = _run(et, geo, 1.0, n)
@@ -139,7 +140,7 @@ def test_backscatter_aluminium_1mev():
 
 
 def _depth_dose(E0, n, with_sigma=False, **opts):
-    et = etb.pack_electron_tables([mc.material("water")], **opts)
+    et = pack_electron_tables([mc.material("water")], **opts)
     geo = _slab_geometry(np.ones(80), 0.05, lateral=1.0e3)
     s1, s2, _, _ = _run(et, geo, E0, n, mode=2, box=(-5, 5, -5, 5, 0, 0), with_sq=True)
     mean = s1 / n

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import iortmc as mc
-from iortmc import _elements
+from iortmc.physics import _elements
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("estar_reference", Path(__file__).with_name("estar_reference.py"))

@@ -119,7 +119,7 @@ def test_charged_phase_space_needs_electron_transport():
 
 
 def test_phase_space_in_a_case_file(tmp_path):
-    from iortmc.case import load_case
+    from iortmc.cli.case import load_case
 
     rec = _records(200, np.random.default_rng(5), kind=1, energy=0.05, radius=0.5, z=-1.0)
     write_iaea_phsp(tmp_path / "beam", rec, original_histories=1000)

@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 import iortmc as mc
-from iortmc.applicators import IOERTApplicator, ShieldingDisc
+from iortmc.clinical.applicators import IOERTApplicator, ShieldingDisc
 
 ENERGY = 9.0
 DISC_DEPTH = 2.0

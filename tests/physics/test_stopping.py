@@ -11,7 +11,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from iortmc import _stopping as st
+from iortmc.physics import _stopping as st
 from iortmc.errors import InputError
 from iortmc.units import AVOGADRO, ELECTRON_MASS, R_ELECTRON
 

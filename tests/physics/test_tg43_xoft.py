@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 import iortmc as mc
-from iortmc.simulate import MEV_PER_G_TO_GY
+from iortmc.transport.run import MEV_PER_G_TO_GY
 
 #: Hiatt, Davis and Rivard, Med. Phys. 42 (2015) 2764 (abstract): radius (cm) -> g(r)
 G_REF = {0.5: 1.434, 2.0: 0.636, 5.0: 0.283}

@@ -12,8 +12,8 @@ from scipy.special import erfc, erfcinv
 from iortmc import analysis
 from iortmc.errors import InputError
 from iortmc.geometry import Phantom
-from iortmc.materials import Material
-from iortmc.result import DoseResult
+from iortmc.physics.materials import Material
+from iortmc.results.dose import DoseResult
 
 WATER = Material("water", density=1.0, formula="H2O", I_eV=75.0)
 

@@ -9,10 +9,10 @@ import pytest
 
 import iortmc as mc
 from iortmc import InputError
-from iortmc.applicators import (INTRABEAM_SPHERE_DIAMETERS_CM, BalloonApplicator, FlatApplicator,
+from iortmc.clinical.applicators import (INTRABEAM_SPHERE_DIAMETERS_CM, BalloonApplicator, FlatApplicator,
                                 IOERTApplicator, NeedleApplicator, ShieldingDisc, SphericalApplicator,
                                 paint_labels)
-from iortmc.phantoms import breast_phantom, breast_tissue
+from iortmc.geometry.phantoms import breast_phantom, breast_tissue
 
 
 def _count(ph, name):

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from iortmc.case import BUNDLED_CASES, bundled_case, load_case, loads_case
+from iortmc.cli.case import BUNDLED_CASES, bundled_case, load_case, loads_case
 from iortmc.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]

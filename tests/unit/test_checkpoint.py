@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import iortmc as mc
-from iortmc import checkpoint
+from iortmc.transport import checkpoint
 from iortmc.errors import DataError, InputError
 
 from test_result import _doc_pattern, _documented, _walk
@@ -157,7 +157,7 @@ def test_electron_beam_resume_through_iortmc_resume(tmp_path):
 
 
 def test_sources_rebuild_bit_for_bit_from_their_description():
-    from iortmc.simulate import pack_source
+    from iortmc.transport.packing import pack_source
 
     sources = [mc.PointSource(mc.Spectrum.builtin("intrabeam_50kv_bare"), position=(0.3, -0.2, 0.1)),
                mc.PencilBeam(mc.Spectrum.builtin("xoft_axxent_50kv"), position=(0, 0, -2), direction=(1, 2, 3)),

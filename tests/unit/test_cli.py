@@ -6,7 +6,7 @@ import pytest
 
 from iortmc import load
 from iortmc.cli import main
-from iortmc.cli_run import ProgressBar, energy_balance_lines
+from iortmc.cli.run import ProgressBar, energy_balance_lines
 
 CASE = '''
 title = "cli test"
@@ -130,7 +130,7 @@ def test_example_unknown_name(capsys):
 
 def test_validate_subset(tmp_path, capsys, monkeypatch):
     """Runs the data-only cases through the CLI machinery (the MC cases are exercised in test_examples)."""
-    from iortmc import validate
+    from iortmc.cli import validate
 
     report = validate.run(tmp_path / "v", quick=True, progress=False, cases=["photon_data", "electron_data"])
     assert report.passed and len(report.checks) == 10
@@ -141,7 +141,7 @@ def test_validate_subset(tmp_path, capsys, monkeypatch):
 
 
 def test_validate_command_exit_status(tmp_path, capsys, monkeypatch):
-    from iortmc import validate
+    from iortmc.cli import validate
 
     def fake_run(output_dir, quick, threads, progress):
         rep = validate.Report(quick=quick)
@@ -184,9 +184,9 @@ def test_run_checkpoint_every_and_resume(case_file, tmp_path, capsys):
     """--checkpoint-every keeps OUT a checkpoint file; --resume continues a run stopped mid-way to
     the answer of an uninterrupted run, bit for bit; without --resume an unfinished checkpoint is
     not overwritten."""
-    from iortmc import checkpoint
-    from iortmc.case import load_case
-    from iortmc.simulate import simulate
+    from iortmc.transport import checkpoint
+    from iortmc.cli.case import load_case
+    from iortmc.transport.run import simulate
 
     plain = tmp_path / "plain.h5"
     assert main(["run", str(case_file), "-o", str(plain), "-q"]) == 0

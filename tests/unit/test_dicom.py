@@ -16,7 +16,7 @@ pydicom = pytest.importorskip("pydicom")
 import iortmc as mc  # noqa: E402
 from iortmc import InputError  # noqa: E402
 from iortmc import dicom  # noqa: E402
-from iortmc.result import DoseResult  # noqa: E402
+from iortmc.results.dose import DoseResult  # noqa: E402
 
 # (HU, expected material, expected density g/cm3 from the Schneider 2000 line segments, by hand)
 TISSUES = [

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import iortmc as mc
-from iortmc import checkpoint
-from iortmc.distributed import chunk_ranges
+from iortmc.transport import checkpoint
+from iortmc.transport.distributed import chunk_ranges
 
 distributed = pytest.importorskip("distributed")
 

@@ -1,4 +1,4 @@
-"""Tests of the shipped element interaction data (``src/iortmc/data/elements.h5``) and its reader.
+"""Tests of the shipped element interaction data (``src/iortmc/physics/data/elements.h5``) and its reader.
 
 References used below:
 
@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 import pytest
 
-from iortmc import _elements as E
+from iortmc.physics import _elements as E
 from iortmc.errors import DataError, InputError
 
 REQUIRED_Z = list(range(1, 31)) + [74, 79, 82]

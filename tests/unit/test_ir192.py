@@ -4,7 +4,7 @@ References
 ----------
 * Line energies and intensities: ENSDF evaluation of A = 192, C. M. Baglin, Nucl. Data Sheets 113
   (2012) 1871, https://doi.org/10.1016/j.nds.2012.08.001, as tabulated by NuDat 2.6 (NNDC); the
-  file src/iortmc/data/spectra/ir192.csv and docs/spectra.md give the details.
+  file src/iortmc/sources/data/spectra/ir192.csv and docs/spectra.md give the details.
 * Radial dose function of Ir-192 in water: R. Meisberger, R. J. Keller and R. J. Shalek, Radiology 90
   (1968) 953, https://doi.org/10.1148/90.5.953 (measured water/air ratio, third-order polynomial;
   the Ir-192 coefficients as tabulated in F. M. Khan, The Physics of Radiation Therapy, chapter on
@@ -25,8 +25,8 @@ from numba import njit
 from scipy import stats
 
 import iortmc as mc
-from iortmc._kernels import rng
-from iortmc._kernels.beam import _sample_energy
+from iortmc.transport._kernels import rng
+from iortmc.transport._kernels.beam import _sample_energy
 from iortmc.sources.spectrum import BUILTIN_SPECTRA
 
 #: ENSDF (Baglin 2012) main gamma lines: energy keV -> photons per 100 decays
@@ -36,7 +36,7 @@ MAIN_LINES = {316.50618: 82.86, 468.06885: 47.84, 308.45507: 29.70, 295.9565: 28
 
 def _raw_table():
     """(energy keV, photons per decay) exactly as in the shipped file."""
-    ref = resources.files("iortmc") / "data" / "spectra" / BUILTIN_SPECTRA["ir192"]
+    ref = resources.files("iortmc.sources") / "data" / "spectra" / BUILTIN_SPECTRA["ir192"]
     with resources.as_file(ref) as p:
         a = np.loadtxt(p, delimiter=",", comments="#")
     return a[:, 0], a[:, 1]

@@ -1,4 +1,4 @@
-"""Checks of the built-in material library data (src/iortmc/_library.py).
+"""Checks of the built-in material library data (src/iortmc/physics/_library.py).
 
 Reference for the NIST-derived entries: NIST ESTAR (Berger et al., NIST SRD 124,
 doi:10.18434/T4NC7P), whose compositions, densities and I-values are those of ICRU Report 37 (1984).
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-_PATH = Path(__file__).resolve().parents[2] / "src" / "iortmc" / "_library.py"
+_PATH = Path(__file__).resolve().parents[2] / "src" / "iortmc" / "physics" / "_library.py"
 _spec = importlib.util.spec_from_file_location("_iortmc_library_data", _PATH)
 _module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_module)

@@ -12,7 +12,7 @@ import pytest
 
 import iortmc as mc
 from iortmc import InputError
-from iortmc.materials import bragg_mean_excitation_energy
+from iortmc.physics.materials import bragg_mean_excitation_energy
 
 REQUIRED = ["water", "air", "tissue_icru4", "soft_tissue_icrp", "breast_icru44", "breast_glandular",
             "breast_adipose", "breast_50_50", "adipose_icrp", "muscle_icrp", "bone_cortical_icrp",
@@ -121,7 +121,7 @@ def test_vectorised_over_energy_keeps_shape():
 
 
 def test_tables_are_cached_on_disk_outside_the_package(tmp_path, monkeypatch):
-    from iortmc import tables
+    from iortmc.physics import tables
 
     monkeypatch.setenv("IORTMC_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(tables, "_MEMORY", {})
@@ -140,7 +140,7 @@ def test_tables_are_cached_on_disk_outside_the_package(tmp_path, monkeypatch):
 
 
 def test_corrupt_cache_file_is_rebuilt(tmp_path, monkeypatch):
-    from iortmc import tables
+    from iortmc.physics import tables
 
     monkeypatch.setenv("IORTMC_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(tables, "_MEMORY", {})

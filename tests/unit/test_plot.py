@@ -1,4 +1,4 @@
-"""iortmc.plot writes non-empty images (skipped without matplotlib)."""
+"""iortmc.analysis.plot writes non-empty images (skipped without matplotlib)."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ pytest.importorskip("matplotlib")
 import iortmc as mc  # noqa: E402
 from iortmc import plot  # noqa: E402
 from iortmc.errors import InputError  # noqa: E402
-from iortmc.result import DoseResult  # noqa: E402
+from iortmc.results.dose import DoseResult  # noqa: E402
 
 
 def _result(seed=0):

@@ -14,8 +14,8 @@ import pytest
 
 from iortmc.errors import DataError, InputError
 from iortmc.geometry import Phantom
-from iortmc.materials import Material
-from iortmc.result import FILE_TYPE, FORMAT_VERSION, DoseResult, load, merge
+from iortmc.physics.materials import Material
+from iortmc.results.dose import FILE_TYPE, FORMAT_VERSION, DoseResult, load, merge
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "hdf5-format.md"
 N_HIST = 200

@@ -25,7 +25,7 @@ SRC = mc.PointSource(mc.Spectrum.mono(0.05), (0, 0, 0))
     (dict(histories=100, variance_reduction=True), "unknown option"),
 ])
 def test_bad_arguments(kwargs, match, monkeypatch):
-    from iortmc._kernels import transport
+    from iortmc.transport._kernels import transport
 
     def boom(*a, **k):  # any kernel call would be a failure of validation order
         raise AssertionError("kernel ran before validation")

@@ -1,4 +1,4 @@
-"""Checks of the built-in X-ray spectrum tables in ``src/iortmc/data/spectra/``.
+"""Checks of the built-in X-ray spectrum tables in ``src/iortmc/sources/data/spectra/``.
 
 The tables and their origin are documented in ``docs/spectra.md``; they are made by
 ``tools/make_spectra.py`` with SpekPy 2.5.4 (optional build-time extra ``spectra``).
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECTRA_DIR = ROOT / "src" / "iortmc" / "data" / "spectra"
+SPECTRA_DIR = ROOT / "src" / "iortmc" / "sources" / "data" / "spectra"
 COLUMNS = ("energy_keV_low", "energy_keV_high", "weight")
 SHIPPED = ("intrabeam_50kv_bare.csv", "xoft_axxent_50kv.csv")
 KVP_KEV = 50.0

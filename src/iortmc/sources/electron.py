@@ -24,7 +24,7 @@ from .spectrum import Spectrum
 
 __all__ = ["ElectronBeam"]
 
-# The numba sampler of beam particles lives in iortmc._kernels.beam (sample_beam_particle), so that
+# The numba sampler of beam particles lives in iortmc.transport._kernels.beam (sample_beam_particle), so that
 # importing this module (and `import iortmc`) never imports numba.
 
 _FWHM_TO_SIGMA = 1.0 / (2.0 * math.sqrt(2.0 * math.log(2.0)))

@@ -6,7 +6,6 @@ histogram (bin edges with relative fluence per bin; energies uniform within a bi
 
 from __future__ import annotations
 
-import math
 from importlib import resources
 from pathlib import Path
 
@@ -19,7 +18,7 @@ __all__ = ["Spectrum", "alias_table", "BUILTIN_SPECTRA"]
 E_MIN = 1.0e-3
 E_MAX = 20.0
 
-#: Built-in spectra (files in iortmc/data/spectra; origins in docs/spectra.md).
+#: Built-in spectra (files in iortmc/sources/data/spectra; origins in docs/spectra.md).
 BUILTIN_SPECTRA = {
     "intrabeam_50kv_bare": "intrabeam_50kv_bare.csv",
     "xoft_axxent_50kv": "xoft_axxent_50kv.csv",
@@ -182,7 +181,7 @@ class Spectrum:
         """
         if name not in BUILTIN_SPECTRA:
             raise InputError(f"unknown built-in spectrum {name!r}; known: {', '.join(BUILTIN_SPECTRA)}")
-        ref = resources.files("iortmc") / "data" / "spectra" / BUILTIN_SPECTRA[name]
+        ref = resources.files("iortmc.sources") / "data" / "spectra" / BUILTIN_SPECTRA[name]
         with resources.as_file(ref) as path:
             return cls.from_file(path, energy_unit="keV", name=name)
 

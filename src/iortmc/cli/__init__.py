@@ -1,0 +1,5 @@
+"""The ``iortmc`` command, case files and the validation report."""
+
+from .main import main
+
+__all__ = ["main"]

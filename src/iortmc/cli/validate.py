@@ -1,0 +1,582 @@
+"""Validation suite: iortmc against reference data, with a Markdown report (``iortmc validate``).
+
+Cases (details, references and tolerances in ``docs/validation.md``):
+
+1. ``photon_data``: mu/rho and mu_en/rho of water (NISTIR 5632 Table 4) and lead (Table 3).
+2. ``electron_data``: collision stopping power and CSDA range of water, PMMA and lead (ESTAR / ICRU 37).
+3. ``narrow_beam``: unscattered transmission of photon pencil beams through water and lead slabs
+   against exp(-mu x) with NIST mu/rho.
+4. ``energy_balance``: analog runs conserve energy (emitted = deposited + escaped + below cut-off).
+5. ``kerma_vs_analog``: the kerma track-length and analog estimators agree within statistics.
+6. ``point_source_falloff``: D(1 cm)/D(2 cm) and D(1 cm)/D(3 cm) of a 50 keV point source in water
+   against the point-kernel formula with the ANSI/ANS-6.4.3 buildup factor.
+
+:func:`run` executes them and writes ``validation.md`` and PNG figures (if matplotlib is installed) into a
+directory. Reference numbers are transcribed here (with their sources) so the installed package can run
+the suite without the test tree.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["Check", "Report", "run", "CASES", "point_kernel_water_50kev"]
+
+
+# ---------------------------------------------------------------------------------------- references
+#: Liquid water, NISTIR 5632 Table 4 (Hubbell and Seltzer 1995, https://doi.org/10.18434/T4D01F):
+#: (E MeV, mu/rho cm2/g, mu_en/rho cm2/g); also in /work/shared/REFERENCES.md.
+WATER_TABLE4 = [
+    (0.010, 5.329, 4.944), (0.015, 1.673, 1.374), (0.020, 0.8096, 0.5503), (0.030, 0.3756, 0.1557),
+    (0.040, 0.2683, 0.06947), (0.050, 0.2269, 0.04223), (0.060, 0.2059, 0.03190),
+    (0.080, 0.1837, 0.02597), (0.100, 0.1707, 0.02546), (0.150, 0.1505, 0.02764),
+    (0.200, 0.1370, 0.02967), (0.300, 0.1186, 0.03192), (0.500, 0.09687, 0.03299),
+    (1.0, 0.07072, 0.03103), (2.0, 0.04942, 0.02608), (5.0, 0.03031, 0.01915),
+    (10.0, 0.02219, 0.01566), (20.0, 0.01813, 0.01382),
+]
+#: Lead, NISTIR 5632 Table 3: mu/rho (E MeV, cm2/g) and mu_en/rho (E MeV, cm2/g) spot values.
+LEAD_MU = [(0.01, 130.6), (0.1, 5.549), (0.5, 0.1614), (1.0, 0.07102), (5.0, 0.04272), (20.0, 0.06206)]
+LEAD_MU_EN = [(0.05, 6.740), (0.1, 1.976), (1.0, 0.03654), (10.0, 0.03181)]
+
+#: ESTAR (Berger et al., NIST SRD 124, https://doi.org/10.18434/T4NC7P; ICRU Report 37):
+#: (E MeV, S_col MeV cm2/g, CSDA range g/cm2). Water as published; PMMA and lead computed with the
+#: ESTAR program and data (see tests/physics/estar_reference.py for how they were obtained and checked).
+ESTAR = {
+    "water": [(0.01, 22.56, 2.515e-4), (0.02, 13.17, 8.566e-4), (0.05, 6.603, 4.320e-3),
+              (0.1, 4.115, 1.431e-2), (0.2, 2.793, 4.488e-2), (0.5, 2.034, 0.1766), (1.0, 1.849, 0.4367),
+              (2.0, 1.824, 0.9785), (4.0, 1.870, 2.037), (6.0, 1.911, 3.052), (10.0, 1.968, 4.975),
+              (20.0, 2.046, 9.320)],
+    "pmma": [(0.01, 21.98, 2.580e-4), (0.02, 12.83, 8.793e-4), (0.05, 6.429, 4.436e-3),
+             (0.1, 4.006, 1.470e-2), (0.2, 2.719, 4.610e-2), (0.5, 1.975, 0.1815), (1.0, 1.788, 0.4504),
+             (2.0, 1.762, 1.012), (4.0, 1.809, 2.109), (6.0, 1.851, 3.162), (10.0, 1.908, 5.158),
+             (20.0, 1.982, 9.693)],
+    "lead": [(0.01, 8.428, 8.253e-4), (0.02, 5.453, 2.339e-3), (0.05, 2.997, 1.015e-2),
+             (0.1, 1.964, 3.113e-2), (0.2, 1.387, 9.180e-2), (0.5, 1.053, 0.3361), (1.0, 0.9939, 0.7843),
+             (2.0, 1.024, 1.629), (4.0, 1.095, 3.057), (6.0, 1.142, 4.239), (10.0, 1.201, 6.133),
+             (20.0, 1.277, 9.399)],
+}
+
+#: Water, 50 keV: ANSI/ANS-6.4.3-1991 geometric-progression (GP) exposure buildup-factor coefficients
+#: (b, c, a, X_k, d) and the attenuation coefficient without coherent scattering used with them
+#: (0.2149 cm2/g), as tabulated in ANSI/ANS-6.4.3 (transcribed from the ZapMeNot project's material
+#: library, github.com/AlanFord/ZapMeNot, which reproduces the standard's tables). GP form:
+#: Harima et al., Nucl. Sci. Eng. 94 (1986) 24, https://doi.org/10.13182/NSE86-A17113.
+WATER_50KEV_GP = (4.461, 1.457, -0.084, 13.62, 0.0341)
+WATER_50KEV_MU_NOCOH = 0.2149
+
+
+def _gp_buildup(x: float, b: float, c: float, a: float, xk: float, d: float) -> float:
+    """Geometric-progression buildup factor at ``x`` mean free paths (Harima 1986)."""
+    k = c * x ** a + d * (math.tanh(x / xk - 2.0) - math.tanh(-2.0)) / (1.0 - math.tanh(-2.0))
+    if abs(k - 1.0) < 1e-9:
+        return 1.0 + (b - 1.0) * x
+    return 1.0 + (b - 1.0) * (k ** x - 1.0) / (k - 1.0)
+
+
+def point_kernel_water_50kev(r_cm) -> np.ndarray:
+    """r^2 D(r) (arbitrary units) of a 50 keV isotropic point source in infinite water by the point-kernel
+    formula exp(-mu r) B(mu r), with the ANSI/ANS-6.4.3 GP buildup factor (coherent scattering excluded
+    from mu, as in the standard). Exposure buildup is used for energy-absorption buildup: at 50 keV in
+    water the two differ by about 1 % of (B - 1)."""
+    r = np.atleast_1d(np.asarray(r_cm, dtype=float))
+    x = WATER_50KEV_MU_NOCOH * r
+    return np.array([math.exp(-v) * _gp_buildup(v, *WATER_50KEV_GP) for v in x])
+
+
+# ---------------------------------------------------------------------------------------- report
+@dataclass
+class Check:
+    """One comparison with a reference.
+
+    ``deviation`` is the relative deviation (value / reference - 1) unless ``unit`` says otherwise;
+    ``passed`` is whether it lies within ``tolerance``.
+    """
+
+    case: str
+    quantity: str
+    value: float
+    reference: float
+    deviation: float
+    tolerance: str
+    passed: bool
+    source: str
+    unit: str = "relative"
+
+    def row(self) -> list[str]:
+        dev = f"{100 * self.deviation:+.3f} %" if self.unit == "relative" else f"{self.deviation:.3g} {self.unit}"
+        return [self.case, self.quantity, f"{self.value:.6g}", f"{self.reference:.6g}", dev, self.tolerance,
+                "PASS" if self.passed else "**FAIL**", self.source]
+
+
+@dataclass
+class Report:
+    """Result of :func:`run`: the checks, figures, detail tables and where the Markdown went."""
+
+    checks: list = field(default_factory=list)
+    figures: list = field(default_factory=list)          # (case, caption, file name)
+    details: dict = field(default_factory=dict)          # case -> Markdown text
+    notes: list = field(default_factory=list)
+    markdown_path: Path | None = None
+    quick: bool = False
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def table_text(self) -> str:
+        head = ["case", "quantity", "iortmc", "reference", "deviation", "tolerance", "result"]
+        rows = [c.row()[:7] for c in self.checks]
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)] if rows else []
+        fmt = "  ".join(f"{{:{w}s}}" for w in widths)
+        out = [fmt.format(*head), fmt.format(*["-" * w for w in widths])]
+        out += [fmt.format(*[x.replace("**", "") for x in r]) for r in rows]
+        return "\n".join(out)
+
+    def markdown(self) -> str:
+        from .. import __version__
+
+        n_pass = sum(c.passed for c in self.checks)
+        lines = ["# iortmc validation report", "",
+                 f"iortmc {__version__}, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, "
+                 f"{'quick' if self.quick else 'full'} mode, {self.seconds:.0f} s. "
+                 f"**{n_pass} of {len(self.checks)} checks passed.**", "",
+                 "Cases, references and tolerances are described in docs/validation.md. Deviations are "
+                 "(iortmc / reference - 1) unless the tolerance column says otherwise.", "",
+                 "| case | quantity | iortmc | reference | deviation | tolerance | result | reference source |",
+                 "|---|---|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(x.replace("|", "\\|") for x in c.row()) + " |" for c in self.checks]
+        for case in CASES:
+            if case in self.details or any(f[0] == case for f in self.figures):
+                lines += ["", f"## {case}", ""]
+                if case in self.details:
+                    lines += [self.details[case], ""]
+                for c, caption, name in self.figures:
+                    if c == case:
+                        lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
+        if self.notes:
+            lines += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+class _Ctx:
+    def __init__(self, outdir: Path, quick: bool, threads, progress: bool):
+        self.outdir = outdir
+        self.quick = quick
+        self.threads = threads
+        self.progress = progress
+        self.report = Report(quick=quick)
+        try:
+            from ..analysis.plot import require_matplotlib
+
+            require_matplotlib()
+            self.plots = True
+        except ImportError:
+            self.plots = False
+            self.report.notes.append("matplotlib is not installed: no figures (pip install 'iortmc[plot]').")
+
+    def log(self, msg):
+        if self.progress:
+            print(f"iortmc validate: {msg}", file=sys.stderr, flush=True)
+
+    def add(self, *args, **kw):
+        self.report.checks.append(Check(*args, **kw))
+
+    def sim(self, phantom, source, histories, seed, **opts):
+        from ..transport import simulate
+
+        if self.threads is not None:
+            opts["threads"] = self.threads
+        return simulate(phantom, source, histories=histories, seed=seed, **opts)
+
+    def figure(self, case, caption, name, fn):
+        if not self.plots:
+            return
+        fig = fn()
+        fig.savefig(self.outdir / name, dpi=110)
+        self.report.figures.append((case, caption, name))
+
+    def axes(self, nrows=1, size=(6.4, 4.2)):
+        from ..analysis.plot import _figure
+
+        fig, ax = _figure(nrows=nrows, size=size)
+        return fig, ax[:, 0]
+
+
+def _rel(v, ref):
+    return v / ref - 1.0
+
+
+def _md_table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(x.replace("|", "\\|") for x in rows_i) + " |" for rows_i in rows]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------- cases
+def _case_photon_data(ctx: _Ctx):
+    from ..physics.materials import material
+
+    water, lead = material("water"), material("lead")
+    E = np.array([r[0] for r in WATER_TABLE4])
+    mu_ref = np.array([r[1] for r in WATER_TABLE4])
+    en_ref = np.array([r[2] for r in WATER_TABLE4])
+    mu = np.asarray(water.mu_over_rho(E))
+    en = np.asarray(water.mu_en_over_rho(E))
+    src = "NISTIR 5632 Table 4"
+    for q, v, ref, tol in (("water mu/rho", mu, mu_ref, 0.01), ("water mu_en/rho", en, en_ref, 0.02)):
+        dev = v / ref - 1
+        i = int(np.argmax(np.abs(dev)))
+        ctx.add("photon_data", f"{q}, worst of {len(E)} energies (at {E[i] * 1e3:g} keV)", float(v[i]),
+                float(ref[i]), float(dev[i]), f"|dev| <= {100 * tol:g} %", bool(np.all(np.abs(dev) <= tol)), src)
+    rows = [[f"{e * 1e3:g}", f"{a:.4g}", f"{b:.4g}", f"{100 * (a / b - 1):+.2f} %", f"{c:.4g}", f"{d:.4g}",
+             f"{100 * (c / d - 1):+.2f} %"] for e, a, b, c, d in zip(E, mu, mu_ref, en, en_ref)]
+    detail = ["Water (cm2/g):", "", _md_table(["E (keV)", "mu/rho", "NIST", "dev", "mu_en/rho", "NIST", "dev"], rows)]
+    for q, data, fn, tol in (("lead mu/rho", LEAD_MU, lead.mu_over_rho, 0.01),
+                             ("lead mu_en/rho", LEAD_MU_EN, lead.mu_en_over_rho, 0.02)):
+        e = np.array([d[0] for d in data])
+        ref = np.array([d[1] for d in data])
+        v = np.asarray(fn(e))
+        dev = v / ref - 1
+        i = int(np.argmax(np.abs(dev)))
+        ctx.add("photon_data", f"{q}, worst of {len(e)} energies (at {e[i] * 1e3:g} keV)", float(v[i]),
+                float(ref[i]), float(dev[i]), f"|dev| <= {100 * tol:g} %", bool(np.all(np.abs(dev) <= tol)),
+                "NISTIR 5632 Table 3")
+    ctx.report.details["photon_data"] = "\n".join(detail)
+
+    def fig():
+        f, (ax,) = ctx.axes()
+        ax.semilogx(E * 1e3, 100 * (mu / mu_ref - 1), "o-", label="mu/rho")
+        ax.semilogx(E * 1e3, 100 * (en / en_ref - 1), "s-", label="mu_en/rho")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xlabel("photon energy (keV)")
+        ax.set_ylabel("iortmc / NIST - 1 (%)")
+        ax.set_title("Water: photon coefficients vs NISTIR 5632 Table 4")
+        ax.legend()
+        ax.grid(alpha=0.3, which="both")
+        return f
+
+    ctx.figure("photon_data", "Water mu/rho and mu_en/rho relative to NIST", "photon_data_water.png", fig)
+
+
+def _case_electron_data(ctx: _Ctx):
+    from ..physics.materials import material
+
+    curves = {}
+    for name, data in ESTAR.items():
+        m = material(name)
+        e = np.array([d[0] for d in data])
+        s_ref = np.array([d[1] for d in data])
+        r_ref = np.array([d[2] for d in data])
+        s = np.asarray(m.stopping_power(e, "collision"))
+        r = np.asarray(m.csda_range(e))
+        curves[name] = (e, s / s_ref - 1, r / r_ref - 1)
+        src = "ESTAR (ICRU 37)" if name == "water" else "ESTAR program and data"
+        for q, v, ref, tol in (("S_col", s, s_ref, 0.01), ("CSDA range", r, r_ref, 0.02)):
+            dev = v / ref - 1
+            i = int(np.argmax(np.abs(dev)))
+            ctx.add("electron_data", f"{name} {q}, worst of {len(e)} energies (at {e[i]:g} MeV)", float(v[i]),
+                    float(ref[i]), float(dev[i]), f"|dev| <= {100 * tol:g} %",
+                    bool(np.all(np.abs(dev) <= tol)), src)
+
+    def fig():
+        f, (ax,) = ctx.axes()
+        for name, (e, ds, dr) in curves.items():
+            (ln,) = ax.semilogx(e, 100 * ds, "o-", label=f"{name} S_col")
+            ax.semilogx(e, 100 * dr, "s--", color=ln.get_color(), label=f"{name} CSDA")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xlabel("electron energy (MeV)")
+        ax.set_ylabel("iortmc / ESTAR - 1 (%)")
+        ax.set_title("Collision stopping power and CSDA range vs ESTAR")
+        ax.legend(fontsize=7, ncol=2)
+        ax.grid(alpha=0.3, which="both")
+        return f
+
+    ctx.figure("electron_data", "S_col and CSDA range relative to ESTAR", "electron_data.png", fig)
+
+
+def _case_narrow_beam(ctx: _Ctx):
+    from ..geometry import Phantom
+    from ..sources import PencilBeam, Spectrum
+
+    n = 100_000 if ctx.quick else 1_000_000
+    water_mu = {round(r[0], 6): r[1] for r in WATER_TABLE4}
+    setups = [("water", 5.0, 0.1, 0.03, water_mu[0.03], 1.0, "NISTIR 5632 Table 4"),
+              ("water", 5.0, 0.1, 0.05, water_mu[0.05], 1.0, "NISTIR 5632 Table 4"),
+              ("water", 5.0, 0.1, 0.10, water_mu[0.1], 1.0, "NISTIR 5632 Table 4"),
+              ("lead", 0.05, 0.005, 0.10, 5.549, None, "NISTIR 5632 Table 3")]
+    rows = []
+    for mat, thick, vox, e, mu_rho, rho, src in setups:
+        ph = Phantom.slabs([thick], [mat], axis="z", lateral_cm=1.0, voxel_size=(0.5, 0.5, vox))
+        rho = ph.materials[0].density
+        beam = PencilBeam(Spectrum.mono(e), position=(0.0, 0.0, -1.0), direction=(0.0, 0.0, 1.0))
+        ctx.log(f"narrow beam: {e * 1e3:g} keV through {thick:g} cm of {mat}, {n:,} histories")
+        res = ctx.sim(ph, beam, n, seed=11, scoring="analog")
+        t = res.energy_balance["transmitted_unscattered"] / n
+        t_ref = math.exp(-mu_rho * rho * thick)
+        sigma = math.sqrt(t_ref * (1 - t_ref) / n)
+        tol = 3 * sigma + 0.005 * t_ref
+        ok = abs(t - t_ref) <= tol
+        ctx.add("narrow_beam", f"T = N_unscattered/N, {e * 1e3:g} keV, {thick:g} cm {mat}", t, t_ref,
+                _rel(t, t_ref), f"|T - T_ref| <= 3 sigma + 0.5 % = {100 * tol / t_ref:.2f} %", ok,
+                f"exp(-mu x), mu/rho {mu_rho} cm2/g ({src})")
+        rows.append([f"{e * 1e3:g}", mat, f"{thick:g}", f"{t:.5f}", f"{t_ref:.5f}", f"{sigma:.5f}"])
+    ctx.report.details["narrow_beam"] = (
+        f"Pencil beams of {n:,} photons, normally incident from 1 cm in front of the slab (1 cm x 1 cm "
+        f"lateral). A photon counts as transmitted when it leaves the slab without any interaction "
+        f"(Rayleigh included, as in the NIST mu/rho).\n\n"
+        + _md_table(["E (keV)", "material", "x (cm)", "T iortmc", "exp(-mu x)", "binomial sigma"], rows))
+
+
+def _case_energy_balance(ctx: _Ctx):
+    from ..geometry import Phantom
+    from ..sources import PointSource, Spectrum
+
+    n = 50_000 if ctx.quick else 500_000
+    ph1 = Phantom.box(shape=(60, 60, 60), voxel_size=0.1, material="water")
+    ph2 = Phantom.box(shape=(60, 60, 60), voxel_size=0.1, material="breast_50_50")
+    ph2.paint_box((0.5, -3.0, -3.0), (0.8, 3.0, 3.0), "lead")
+    setups = [("50 keV point source in water", ph1, PointSource(Spectrum.mono(0.05)), {}),
+              ("50 kV spectrum, breast + lead plate, 10 keV photon cut-off", ph2,
+               PointSource(Spectrum.builtin("intrabeam_50kv_bare")), {"photon_cutoff": 0.01})]
+    for label, ph, src, opts in setups:
+        ctx.log(f"energy balance: {label}, {n:,} histories (analog)")
+        res = ctx.sim(ph, src, n, seed=5, scoring="analog", **opts)
+        eb = res.energy_balance
+        total = eb["deposited"] + eb["escaped"] + eb["below_cutoff"]
+        dev = _rel(total, eb["emitted"])
+        ctx.add("energy_balance", f"(deposited + escaped + below cut-off) / emitted: {label}", total,
+                eb["emitted"], dev, "|dev| <= 1e-9", abs(dev) <= 1e-9, "conservation of energy (exact)")
+        local = eb["deposited"] + eb["below_cutoff"]   # energy below the cut-off is scored on the spot
+        dev2 = _rel(eb["scored"], local)
+        ctx.add("energy_balance", f"sum(dose x mass) / (deposited + below cut-off): {label}", eb["scored"], local,
+                dev2, "|dev| <= 1e-6", abs(dev2) <= 1e-6,
+                "scoring consistency (exact up to float rounding of the per-voxel tallies)")
+
+
+def _shell_f(res, edges):
+    """r^2 D(r) from mass-weighted shell means: shell mean x (b^3 - a^3) / (3 (b - a)) (exact for D ~ 1/r^2)."""
+    from .. import analysis
+
+    _, d, u = analysis.radial_dose(res, r_edges=edges)
+    a, b = edges[:-1], edges[1:]
+    return d * (b ** 3 - a ** 3) / (3 * (b - a)), u
+
+
+#: stated allowance of the kerma-vs-analog comparison for the data difference between NIST mu_en/rho
+#: and the energy deposited by the transported interaction models (docs/validation.md)
+KERMA_ANALOG_ALLOWANCE = 0.01
+
+
+def _case_kerma_vs_analog(ctx: _Ctx):
+    from ..geometry import Phantom
+    from ..sources import PointSource, Spectrum
+
+    n = 500_000 if ctx.quick else 4_000_000
+    ph = Phantom.box(shape=(50, 50, 50), voxel_size=0.2, material="water")
+    src = PointSource(Spectrum.mono(0.05))
+    ctx.log(f"kerma vs analog: 50 keV point source in water, {n:,} histories each")
+    rk = ctx.sim(ph, src, n, seed=21, scoring="kerma")
+    ra = ctx.sim(ph, src, n, seed=22, scoring="analog")
+    edges = np.array([0.6, 1.4, 1.6, 2.4, 2.6, 3.4])
+    fk, uk = _shell_f(rk, edges)
+    fa, ua = _shell_f(ra, edges)
+    rows = []
+    for i, r in ((0, 1.0), (2, 2.0), (4, 3.0)):
+        sig = math.hypot(uk[i], ua[i])
+        dev = fk[i] / fa[i] - 1
+        # allowance: the kerma estimator uses NIST mu_en/rho (Table 3), the analog one the energy that
+        # the transported interaction models leave locally; at 50 keV in water the two differ by
+        # about 0.6 % (measured with 4e6 histories per estimator: +0.66, +0.52, +0.57 % at 1, 2, 3 cm)
+        tol = 3 * sig + KERMA_ANALOG_ALLOWANCE
+        ctx.add("kerma_vs_analog", f"r^2 D kerma / analog, shell {edges[i]:g}-{edges[i + 1]:g} cm", float(fk[i]),
+                float(fa[i]), float(dev), f"|dev| <= 3 sigma + 1 % = {100 * tol:.2f} %", abs(dev) <= tol,
+                "analog run (independent seed)")
+        rows.append([f"{edges[i]:g}-{edges[i + 1]:g}", f"{fk[i]:.5g}", f"{100 * uk[i]:.2f} %", f"{fa[i]:.5g}",
+                     f"{100 * ua[i]:.2f} %"])
+    ctx.report.details["kerma_vs_analog"] = (
+        f"50 keV point source at the centre of a 10 cm water cube (2 mm voxels), {n:,} histories per "
+        f"estimator, seeds 21 (kerma) and 22 (analog). r^2 D in Gy cm2 per history.\n\n"
+        + _md_table(["shell (cm)", "kerma", "unc.", "analog", "unc."], rows))
+
+    def fig():
+        from ..analysis import plot
+
+        return plot.compare(ra, rk, kind="radial", labels=("analog", "kerma"))
+
+    ctx.figure("kerma_vs_analog", "Radial dose of a 50 keV point source in water: kerma vs analog scoring",
+               "kerma_vs_analog.png", fig)
+
+
+def _case_point_source_falloff(ctx: _Ctx):
+    from ..geometry import Phantom
+    from ..sources import PointSource, Spectrum
+
+    n = 1_000_000 if ctx.quick else 10_000_000
+    ph = Phantom.box(shape=(100, 100, 100), voxel_size=0.2, material="water")
+    ctx.log(f"point-source falloff: 50 keV in a 20 cm water cube, {n:,} histories (analog)")
+    res = ctx.sim(ph, PointSource(Spectrum.mono(0.05)), n, seed=31, scoring="analog")
+    edges = np.array([0.8, 1.2, 1.8, 2.2, 2.8, 3.2])
+    f, u = _shell_f(res, edges)
+    f1, f2, f3 = f[0], f[2], f[4]
+    ref = point_kernel_water_50kev([1.0, 2.0, 3.0])
+    src = "point kernel exp(-mu r) B(mu r), ANSI/ANS-6.4.3 water GP buildup"
+    for label, v, rv, uu in (("D(1 cm) / D(2 cm)", 4 * f1 / f2, 4 * ref[0] / ref[1], math.hypot(u[0], u[2])),
+                             ("D(1 cm) / D(3 cm)", 9 * f1 / f3, 9 * ref[0] / ref[2], math.hypot(u[0], u[4]))):
+        dev = _rel(v, rv)
+        ctx.add("point_source_falloff", f"{label}, 50 keV point source in water", float(v), float(rv), float(dev),
+                "|dev| <= 4 %", abs(dev) <= 0.04, src)
+    from .. import analysis
+
+    r, d, uu = analysis.radial_dose(res, r_edges=np.arange(0.4, 8.01, 0.2))
+    a, b = r - 0.1, r + 0.1
+    fr = d * (b ** 3 - a ** 3) / (3 * (b - a))
+    pk = point_kernel_water_50kev(r)
+    i1 = int(np.argmin(np.abs(r - 1.0)))
+    rows = [[f"{rr:.1f}", f"{fv / fr[i1]:.4f}", f"{pv / pk[i1]:.4f}"] for rr, fv, pv in zip(r, fr, pk)
+            if abs(rr - round(rr)) < 1e-6]
+    ctx.report.details["point_source_falloff"] = (
+        f"50 keV isotropic point source at the centre of a 20 cm water cube (2 mm voxels), {n:,} histories, "
+        f"analog scoring. r^2 D(r) from mass-weighted shell means, normalised at 1 cm, against the point-kernel "
+        f"formula. The reference neglects coherent scattering (as ANSI/ANS-6.4.3 does), uses exposure rather "
+        f"than energy-absorption buildup and assumes an infinite medium (the cube has 10 cm of water around "
+        f"the source), so agreement is expected to a few percent, not to statistics.\n\n"
+        + _md_table(["r (cm)", "iortmc r^2 D (rel. 1 cm)", "point kernel (rel. 1 cm)"], rows))
+
+    def fig():
+        fg, (ax,) = ctx.axes()
+        ax.plot(r, fr / fr[i1], "o", ms=3, label="iortmc")
+        ax.plot(r, pk / pk[i1], "-", label="point kernel, ANSI/ANS-6.4.3 buildup")
+        ax.set_xlabel("r (cm)")
+        ax.set_ylabel("r² D(r), relative to 1 cm")
+        ax.set_title("50 keV point source in water")
+        ax.legend()
+        ax.grid(alpha=0.3)
+        return fg
+
+    ctx.figure("point_source_falloff", "r^2 D(r) of a 50 keV point source in water", "point_source_falloff.png",
+               fig)
+
+
+def rogers_bielajew_r50(E0_MeV: float) -> float:
+    """R50 (cm) of a broad parallel monoenergetic electron beam in water from E0 = 0.656 + 2.059 R50
+    + 0.022 R50^2 (Rogers and Bielajew, Med. Phys. 13 (1986) 687, https://doi.org/10.1118/1.595831;
+    fitted to EGS4 depth-dose curves, 5-50 MeV)."""
+    a, b, c = 0.022, 2.059, 0.656 - E0_MeV
+    return (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+
+
+def _case_electron_depth_dose(ctx: _Ctx):
+    from .. import analysis
+    from ..geometry import Phantom
+    from ..sources import ElectronBeam
+
+    energies = (6.0,) if ctx.quick else (6.0, 9.0, 12.0)
+    n = 20_000 if ctx.quick else 200_000
+    src = "Rogers & Bielajew, Med. Phys. 13 (1986) 687: E0 = 0.656 + 2.059 R50 + 0.022 R50^2"
+    rows, curves = [], []
+    for E in energies:
+        # a broad parallel beam's central-axis depth dose equals the laterally integrated depth dose
+        # of a pencil beam (reciprocity): one 60 x 60 cm voxel per 1 mm depth slab
+        dz = 0.1
+        nz = int(math.ceil(0.7 * E / dz))
+        ph = Phantom.box(shape=(nz, 1, 1), voxel_size=(60.0, 60.0, dz), material="water",
+                         origin=(-30.0, -30.0, 0.0))
+        ctx.log(f"electron depth dose: {E:g} MeV broad parallel beam in water, {n:,} histories")
+        res = ctx.sim(ph, ElectronBeam(E, position=(0.0, 0.0, 0.0)), n, seed=41 + int(E))
+        z, d, u = analysis.depth_dose(res)
+        rg = analysis.ranges(z, d, u)
+        ref = rogers_bielajew_r50(E)
+        dev = rg["R50"] - ref
+        sig = rg.get("sigma_R50", 0.0)
+        ctx.add("electron_depth_dose", f"R50 (cm), {E:g} MeV broad beam in water", float(rg["R50"]), float(ref),
+                float(10 * dev), "|R50 - ref| <= 1 mm", abs(dev) <= 0.1, src, unit="mm")
+        rows.append([f"{E:g}", f"{rg['R90']:.3f}", f"{rg['R50']:.3f} ± {sig:.3f}", f"{ref:.3f}",
+                     f"{10 * dev:+.2f}", f"{rg['Rp']:.3f}", f"{rg['falloff_80_20']:.3f}"])
+        curves.append((E, z, d / rg["D_max"]))
+    ctx.report.details["electron_depth_dose"] = (
+        f"Broad parallel monoenergetic electron beams normally incident on water, {n:,} histories each, "
+        f"1 mm depth bins (one 60 x 60 cm voxel per bin: by reciprocity the laterally integrated pencil-beam "
+        f"depth dose equals the central-axis depth dose of an infinitely broad beam). Default electron "
+        f"transport options. Ranges from iortmc.analysis.ranges.\n\n"
+        + _md_table(["E0 (MeV)", "R90 (cm)", "R50 (cm)", "R50 ref (cm)", "delta (mm)", "Rp (cm)",
+                     "80-20 (cm)"], rows))
+
+    def fig():
+        fg, (ax,) = ctx.axes()
+        for E, z, dd in curves:
+            ax.plot(z, 100 * dd, label=f"{E:g} MeV")
+            ax.axvline(rogers_bielajew_r50(E), ls=":", color="grey")
+        ax.set_xlabel("depth in water (cm)")
+        ax.set_ylabel("dose (% of maximum)")
+        ax.set_title("Broad-beam electron depth dose (dotted: R50 of Rogers & Bielajew)")
+        ax.legend()
+        ax.grid(alpha=0.3)
+        return fg
+
+    ctx.figure("electron_depth_dose", "Electron depth dose in water, broad parallel beams",
+               "electron_depth_dose.png", fig)
+
+
+#: name -> function; run in this order.
+CASES = {
+    "photon_data": _case_photon_data,
+    "electron_data": _case_electron_data,
+    "narrow_beam": _case_narrow_beam,
+    "energy_balance": _case_energy_balance,
+    "kerma_vs_analog": _case_kerma_vs_analog,
+    "point_source_falloff": _case_point_source_falloff,
+    "electron_depth_dose": _case_electron_depth_dose,
+}
+
+
+def run(output_dir="iortmc-validation", *, quick: bool = False, threads: int | None = None,
+        progress: bool = True, cases=None) -> Report:
+    """Run the validation cases and write ``validation.md`` (+ PNG figures) into ``output_dir``.
+
+    Parameters
+    ----------
+    output_dir : path
+        Created if missing.
+    quick : bool
+        Fewer histories (the suite then takes about a minute after compilation).
+    threads : int, optional
+        Worker threads for the simulations.
+    cases : iterable of str, optional
+        A subset of :data:`CASES` (default: all).
+
+    Returns
+    -------
+    Report
+        ``report.passed`` is True when every check passed.
+    """
+    names = list(CASES) if cases is None else list(cases)
+    bad = [c for c in names if c not in CASES]
+    if bad:
+        raise InputError(f"unknown validation case(s) {bad}; known: {', '.join(CASES)}")
+    out = Path(output_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"output_dir: cannot create {str(out)!r}: {exc.strerror or exc}") from None
+    ctx = _Ctx(out, quick, threads, progress)
+    t0 = time.perf_counter()
+    for name in names:
+        ctx.log(f"case {name}")
+        CASES[name](ctx)
+    ctx.report.seconds = time.perf_counter() - t0
+    path = out / "validation.md"
+    from .._atomic import atomic_write
+
+    text = ctx.report.markdown()
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    ctx.report.markdown_path = path
+    return ctx.report

@@ -1,0 +1,1 @@
+"""Clinical set-ups: applicators and shielding discs painted into a phantom, with their sources."""

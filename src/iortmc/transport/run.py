@@ -1,0 +1,420 @@
+"""simulate(): validate the problem, pack plain arrays, run the kernels in batches, build a DoseResult.
+
+The user never sees kernel arrays; the kernels never see Python objects.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from ..errors import InputError
+from ..geometry import Phantom
+from ..physics.tables import E_MIN, E_MAX
+from ..sources import ElectronBeam, PencilBeam, PointSource
+from ..sources.phsp import PhaseSpaceSource
+from .engine import (MEV_PER_G_TO_GY, _accumulate, _buffers, _dose_sums, _energy_balance, _Kernels,
+                     _Tallies)
+from .packing import null_electron_tables, pack_geometry, pack_photon_tables, pack_source
+
+__all__ = ["simulate", "resume", "MEV_PER_G_TO_GY", "DEFAULT_BATCHES", "DEFAULT_CHUNK"]
+
+DEFAULT_BATCHES = 100
+#: Batches per chunk: the second level of the tally reduction, the checkpoint and Dask task unit.
+DEFAULT_CHUNK = 10
+KERMA_DEFAULT_BELOW_MEV = 0.2
+_ELECTRON_OPTIONS = {"ecut", "ae", "ap", "estepe", "ms_strength", "hard_collisions", "bremsstrahlung",
+                     "multiple_scattering"}
+_KNOWN_OPTIONS = {"threads", "batches", "scoring", "photon_cutoff", "progress", "metadata",
+                  "electrons", "statistics"} | _ELECTRON_OPTIONS
+# how a run is executed (chunking, checkpoints, Dask): validated by _run_options
+_RUN_OPTIONS = {"chunk", "checkpoint", "checkpoint_every", "resume", "client"}
+_KNOWN_OPTIONS = _KNOWN_OPTIONS | _RUN_OPTIONS
+
+
+# ---------------------------------------------------------------------------- validation
+def _check_int(name, value, minimum, maximum=None):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise InputError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if value < minimum or (maximum is not None and value > maximum):
+        rng = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise InputError(f"{name} must be {rng}, got {value}")
+    return value
+
+
+def _max_threads():
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def _validate(phantom, source, histories, seed, options):
+    unknown = set(options) - _KNOWN_OPTIONS
+    if unknown:
+        raise InputError(f"unknown option(s) {', '.join(sorted(unknown))}; known options: "
+                         f"{', '.join(sorted(_KNOWN_OPTIONS))}")
+    if not isinstance(phantom, Phantom):
+        raise InputError(f"phantom must be an iortmc.Phantom, got {type(phantom).__name__}")
+    if not isinstance(source, (PointSource, PencilBeam, ElectronBeam, PhaseSpaceSource)):
+        raise InputError("source must be an iortmc source (PointSource, PencilBeam, ElectronBeam, "
+                         f"PhaseSpaceSource), got {type(source).__name__}")
+    histories = _check_int("histories", histories, 1, 2**62)
+    seed = _check_int("seed", seed, 0, 2**63 - 1)
+    threads = options.get("threads")
+    maxt = _max_threads()
+    threads = maxt if threads is None else _check_int("threads", threads, 1, maxt)
+    batches = _check_int("batches", options.get("batches", DEFAULT_BATCHES), 1)
+    batches = min(batches, histories)
+    # the kernels number histories within a batch in float32 (exact below 2**24)
+    batches = max(batches, -(-histories // 2**24))
+    electron_source = isinstance(source, ElectronBeam) or (isinstance(source, PhaseSpaceSource)
+                                                            and source.has_charged)
+    max_energy = source.max_energy if isinstance(source, PhaseSpaceSource) else source.spectrum.max_energy
+    scoring = options.get("scoring")
+    if scoring is None:
+        low_kv = not electron_source and max_energy < KERMA_DEFAULT_BELOW_MEV
+        scoring = "kerma" if low_kv else "analog"
+    if scoring not in ("kerma", "analog"):
+        raise InputError(f"scoring must be 'kerma' or 'analog', got {scoring!r}")
+    electrons = options.get("electrons")
+    if electrons is None:
+        electrons = electron_source or (scoring == "analog" and max_energy >= KERMA_DEFAULT_BELOW_MEV)
+    if not isinstance(electrons, (bool, np.bool_)):
+        raise InputError(f"electrons must be True or False, got {electrons!r}")
+    if electron_source and not electrons:
+        raise InputError(f"a source of electrons or positrons ({type(source).__name__}) needs electron "
+                         "transport; electrons=False is only for photon sources")
+    if electrons and scoring == "kerma":
+        raise InputError("scoring='kerma' assumes charged particles deposit on the spot; use "
+                         "scoring='analog' with electrons=True, or electrons=False")
+    statistics = options.get("statistics")
+    if statistics is None:
+        statistics = "batch" if scoring == "kerma" and batches >= 10 else "history"
+    if statistics not in ("history", "batch"):
+        raise InputError(f"statistics must be 'history' or 'batch', got {statistics!r}")
+    if statistics == "batch" and batches < 2:
+        raise InputError(f"statistics='batch' needs at least 2 batches, got batches={batches}")
+    eopts = {k: options[k] for k in _ELECTRON_OPTIONS if k in options}
+    if eopts and not electrons:
+        raise InputError(f"electron option(s) {sorted(eopts)} given but electron transport is off")
+    cutoff = options.get("photon_cutoff", E_MIN)
+    try:
+        cutoff = float(cutoff)
+    except (TypeError, ValueError):
+        raise InputError(f"photon_cutoff must be a number in MeV, got {cutoff!r}") from None
+    if not math.isfinite(cutoff) or cutoff < E_MIN or cutoff >= E_MAX:
+        raise InputError(f"photon_cutoff must be between {E_MIN} and {E_MAX} MeV, got {cutoff}")
+    # phantom arrays are validated by Phantom; re-check what users may have edited in place
+    if phantom.density.shape != phantom.index.shape:
+        raise InputError(f"phantom density shape {phantom.density.shape} differs from index shape {phantom.index.shape}")
+    Phantom._check_density(phantom.density)
+    if phantom.index.min() < 0 or phantom.index.max() >= len(phantom.materials):
+        raise InputError("phantom index refers to a material that does not exist")
+    progress = options.get("progress", False)
+    if not (isinstance(progress, bool) or callable(progress) or progress is None):
+        raise InputError(f"progress must be True/False or a callable progress(done, total), got {progress!r}")
+    meta = options.get("metadata")
+    if meta is not None and not isinstance(meta, dict):
+        raise InputError(f"metadata must be a dict, got {type(meta).__name__}")
+    return histories, seed, threads, batches, scoring, cutoff, progress, bool(electrons), eopts, statistics
+
+
+def _electron_option_values(et):
+    return {"ecut": et.ecut, "ae": et.ae, "ap": et.ap, "estepe": et.estepe,
+            "ms_strength": et.ms_strength, "hard_collisions": bool(et.hard),
+            "bremsstrahlung": bool(et.brems), "multiple_scattering": bool(et.msc)}
+
+
+# ---------------------------------------------------------------------------- driver
+_COMPILED = False
+
+
+def _run_options(options):
+    """Remove and validate the options that say how a run is executed, not what it computes."""
+    chunk = options.pop("chunk", None)
+    chunk = DEFAULT_CHUNK if chunk is None else _check_int("chunk", chunk, 1)
+    path = options.pop("checkpoint", None)
+    if path is not None:
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            raise InputError(f"checkpoint must be a file path (str or os.PathLike), got {path!r}") from None
+    every = options.pop("checkpoint_every", None)
+    if every is not None:
+        if path is None:
+            raise InputError("checkpoint_every needs checkpoint=PATH, the file to write the checkpoints to")
+        every = _check_int("checkpoint_every", every, 1)
+    resume = options.pop("resume", False)
+    if not isinstance(resume, (bool, np.bool_)):
+        raise InputError(f"resume must be True or False, got {resume!r}")
+    if resume and path is None:
+        raise InputError("resume=True needs checkpoint=PATH, the checkpoint file to continue")
+    client = options.pop("client", None)
+    if client is not None and not (hasattr(client, "submit") and hasattr(client, "scatter")):
+        raise InputError(f"client must be a dask.distributed.Client, got {type(client).__name__}")
+    return chunk, path, every, bool(resume), client
+
+
+def simulate(phantom, source, histories, seed=1, **options):
+    """Transport ``histories`` source particles through ``phantom`` and score dose.
+
+    Parameters
+    ----------
+    phantom : Phantom
+    source : PointSource, PencilBeam, ElectronBeam or PhaseSpaceSource
+        For a phase space, one history starts one record (see
+        :attr:`iortmc.sources.phsp.PhaseSpaceSource.primaries_per_history` for dose per primary).
+    histories : int
+        Number of source particles (> 0).
+    seed : int
+        Random seed (0 <= seed < 2**63). Same seed, same answer, for any ``threads``.
+    threads : int, optional
+        Worker threads (default: all numba threads). With ``client``: numba threads per Dask task
+        (default: the worker's number of Dask threads).
+    batches : int, optional
+        Number of batches (default 100, at most ``histories``); the unit of parallel work.
+    chunk : int, optional
+        Batches per chunk (default 10): the tallies of a chunk's batches are summed from zero in
+        batch order, and the chunk sums are added to the total in chunk order. Chunks are the unit of
+        a Dask task; the result is bitwise identical for any ``threads``, with or without ``client``
+        and after a resume, for the same ``seed``, ``batches`` and ``chunk``.
+    scoring : {"kerma", "analog"}, optional
+        ``kerma``: collision-kerma track-length estimator (default for photon sources whose maximum
+        energy is below 200 keV, where secondary electrons travel < 0.3 mm); ``analog``: energy
+        deposited at interaction sites (charged particles deposit on the spot in this version).
+    photon_cutoff : float, optional
+        Photons below this energy (MeV, default 1 keV) deposit their energy on the spot.
+    electrons : bool, optional
+        Transport the electrons and positrons that photons set in motion (class II condensed
+        history, docs/electron-physics.md). Default: on for electron sources and for photon
+        sources reaching 200 keV or more with analog scoring; off (kerma approximation) otherwise.
+    ecut, ae, ap, estepe, ms_strength, hard_collisions, bremsstrahlung, multiple_scattering
+        Electron transport options (see :func:`iortmc.transport.packing.pack_electron_tables`):
+        cut-off (MeV kinetic, default 0.1), delta-ray and bremsstrahlung production thresholds
+        (0.1 and 0.01 MeV), step limits (0.25 fractional energy loss, 0.15 scattering strength), and
+        switches for hard collisions, hard bremsstrahlung and multiple scattering.
+    statistics : {"history", "batch"}, optional
+        Uncertainty estimator. ``history``: history by history (Walters et al. 2002); ``batch``: from
+        the spread of the batch sums (no per-history bookkeeping in the voxel walk, about twice as
+        fast for kerma scoring; needs >= 2 batches, 100 by default). Default: ``batch`` for kerma
+        scoring, ``history`` otherwise. The dose itself is the same either way.
+    checkpoint : str or path, optional
+        Result file that the run keeps up to date: every ``checkpoint_every`` batches it is
+        replaced atomically by a checkpoint (an iortmc result of the histories done so far plus the
+        exact running sums), and at the end by the finished result (docs/distributed.md).
+    checkpoint_every : int, optional
+        Batches between checkpoints (default: ``chunk``; with ``client``, checkpoints fall on chunk
+        ends). A run killed at any moment loses at most this many batches.
+    resume : bool, optional
+        Continue the run in ``checkpoint`` (the same problem, seed, histories, batches and chunk;
+        anything else is refused with an :class:`InputError` that names the difference). The result
+        equals that of an uninterrupted run bit for bit. A finished checkpoint is returned as it is;
+        a missing file starts the run from the beginning. :func:`iortmc.resume` rebuilds the problem
+        from the file.
+    client : dask.distributed.Client, optional
+        Run the chunks as Dask tasks on the client's cluster (:mod:`iortmc.transport.distributed`).
+    progress : bool or callable, optional
+        ``True`` prints a progress line per wave to stderr; a callable is called as
+        ``progress(histories_done, histories_total)`` after every wave (every chunk with ``client``).
+    metadata : dict, optional
+        Extra JSON-serialisable information stored with the result (e.g. a case title).
+
+    Returns
+    -------
+    DoseResult
+        Dose in Gy per history, [z, y, x], with history-by-history uncertainties.
+    """
+    global _COMPILED
+    chunk, ckpt_path, ckpt_every, resume, client = _run_options(options)
+    threads_given = options.get("threads") is not None
+    histories, seed, threads, batches, scoring, cutoff, progress, electrons, eopts, statistics = _validate(
+        phantom, source, histories, seed, options)
+    chunk = min(chunk, batches)
+    if electrons:  # validates the electron options too, before any kernel runs
+        from .packing import pack_electron_tables
+
+        et = pack_electron_tables(phantom.materials, **eopts)
+    else:
+        et = null_electron_tables()
+    t_start = time.perf_counter()
+    cpu_start = time.process_time()
+
+    import numba
+
+    from ._kernels import transport
+    from ._kernels.types import Options
+    from ..results.dose import DoseResult
+
+    geo = pack_geometry(phantom)
+    nm = len(phantom.materials)
+    max_rho = np.zeros(nm)
+    idx = phantom.index.ravel()
+    rho = phantom.density.ravel()
+    for m in np.unique(idx):  # np.maximum.at is ~50x slower on large grids
+        max_rho[m] = rho[idx == m].max() if nm > 1 else rho.max()
+    pt = pack_photon_tables(phantom.materials, max_rho)
+    src = pack_source(source)
+    opt = Options(seed=int(seed), scoring=0 if scoring == "kerma" else 1, photon_cutoff=float(cutoff),
+                  electrons=int(electrons), statistics=1 if statistics == "batch" else 0)
+
+    nvox = phantom.index.size
+    starts = np.array([(b * histories) // batches for b in range(batches + 1)], dtype=np.int64)
+    k = _Kernels(pt=pt, et=et, geo=geo, src=src, opt=opt, starts=starts, batches=batches, chunk=chunk,
+                 nvox=nvox)
+    opts = {"scoring": scoring, "photon_cutoff": cutoff,
+            "threads": (threads if threads_given else None) if client is not None else threads,
+            "batches": batches, "chunk": chunk, "electrons": electrons, "statistics": statistics,
+            "transport": ("coupled photon-electron (class II condensed history)" if electrons
+                          else "photon (charged particles deposit locally)")}
+    if electrons:
+        opts.update({key: (bool(v) if isinstance(v, (bool, np.bool_)) else float(v))
+                     for key, v in _electron_option_values(et).items()})
+    tl = _Tallies(nvox)
+    ebal = np.zeros((batches, transport.NEBAL))
+    mass = phantom.voxel_mass().ravel()
+    user_meta = dict(options.get("metadata") or {})
+    if isinstance(source, PhaseSpaceSource):
+        user_meta.setdefault("primaries_per_history", source.primaries_per_history)
+
+    done0 = 0
+    partial = None   # (voxels, rows): the chunk sum a resumed run starts from, if mid-chunk
+    ck = None
+    if ckpt_path is not None:
+        from . import checkpoint
+
+        ident = checkpoint.identity(source, k, histories=histories, seed=seed, options=opts)
+        ck = checkpoint.Checkpointer(ckpt_path, ident, phantom, every=ckpt_every or chunk)
+        state = ck.start(resume, every_given=ckpt_every is not None)
+        if state is not None:
+            if state.complete:
+                return state.result
+            done0 = state.batches_done
+            tl.set_total(state.total)
+            partial = state.partial
+            if partial is not None:
+                tl.set_chunk(done0 // chunk, *partial)
+            ebal[:done0] = state.energy_balance
+            del state
+
+    shape = phantom.shape
+    t_run = None
+
+    def build(done, t, wall_s):
+        """The DoseResult of batches 0..done-1 with tallies ``t``."""
+        run_s = time.perf_counter() - t_run
+        n = int(starts[done])
+        dose_sum, dose_sum2 = _dose_sums(t, n, done, statistics, shape)
+        meta = dict(user_meta)
+        meta.update(transport_s=run_s,
+                    histories_per_s=(n - int(starts[done0])) / run_s if run_s > 0 else 0.0)
+        if done0:
+            meta["resumed_at_batch"] = done0
+        if client is not None:
+            meta["dask_workers"] = len(client.scheduler_info().get("workers", {}))
+        timing = {"wall_s": wall_s, "cpu_s": time.process_time() - cpu_start, "compile_s": compile_s}
+        return DoseResult(dose_sum, dose_sum2, n, phantom, source=source.describe(), options=opts,
+                          energy_balance=_energy_balance(ebal[:done], t, mass), seed=seed, batches=done,
+                          timing=timing, metadata=meta)
+
+    last_ck = done0
+
+    def after(done):
+        nonlocal last_ck
+        if callable(progress):
+            progress(int(starts[done]), histories)
+        elif progress:
+            print(f"\riortmc: {int(starts[done])}/{histories} histories", end="", file=sys.stderr)
+        if ck is not None and done < batches and done - last_ck >= ck.every:
+            if client is None:
+                total, chunk_sum = tl.split(done // chunk if done % chunk else None)
+                view = total + chunk_sum
+            else:  # chunk ends only: the chunk sum is zero
+                total, chunk_sum, view = tot_dask, None, tot_dask
+            ck.write(build(done, view, time.perf_counter() - t_start), done, ebal[:done], total=total,
+                     chunk_sum=chunk_sum)
+            del total, chunk_sum, view
+            last_ck = done
+
+    t_compile = time.perf_counter()
+    if client is None:
+        numba.set_num_threads(threads)
+        nslots = min(threads, batches)
+        if not _COMPILED:
+            transport.run_wave(pt, et, geo, src, opt, starts, 0, 0, *_buffers(1, 0), ebal)
+            t0 = _Tallies(0)
+            transport.merge_wave(0, 0, 1, *_buffers(1, 0), t0.acc, t0.chunk_of, 1, np.ones(1))
+            transport.fold_chunks(t0.acc, t0.chunk_of)
+            transport.add_rows(t0.acc, np.zeros(0, dtype=np.int64), t0.acc[:, :2].copy())
+            _COMPILED = True
+        compile_s = time.perf_counter() - t_compile
+        t_run = time.perf_counter()
+        _accumulate(k, done0, batches, tl, ebal, threads, _buffers(nslots, nvox, opt.statistics), after)
+    else:
+        from . import distributed
+
+        compile_s = 0.0
+        t_run = time.perf_counter()
+        tot_dask = np.ascontiguousarray(tl.acc[:, 0:2])   # chunk sums are added straight to the total
+        tl = None
+        distributed.run_chunks(client, k, done0, tot_dask, partial, ebal,
+                               threads if threads_given else None, after)
+    if progress is True:
+        print(file=sys.stderr)
+    tot = tl.finish() if client is None else tot_dask
+    result = build(batches, tot, time.perf_counter() - t_start)
+    if ck is not None:
+        ck.write(result, batches, ebal)
+    return result
+
+
+def resume(path, *, threads=None, progress=False, client=None, checkpoint_every=None):
+    """Continue the run checkpointed in ``path`` and return its finished :class:`DoseResult`.
+
+    The phantom, source, histories, seed, batches, chunk and transport options are taken from the
+    file; the result is written to ``path`` as the run goes on, exactly as by
+    ``simulate(..., checkpoint=path, resume=True)``, and equals an uninterrupted run bit for bit.
+    A finished checkpoint is returned as it is.
+
+    Parameters
+    ----------
+    path : str or path
+        A file written by ``simulate(..., checkpoint=path)``.
+    threads, progress, client :
+        As for :func:`iortmc.simulate` (they may differ from the interrupted run's).
+    checkpoint_every : int, optional
+        Batches between checkpoints (default: as in the interrupted run).
+
+    Raises
+    ------
+    DataError
+        If ``path`` is not a result file or holds no checkpoint.
+    InputError
+        If the source cannot be rebuilt from the file (see :func:`source_from_description`).
+    """
+    from .checkpoint import _ENGINE_META, read, source_from_description
+
+    state = read(path)
+    if state.complete:
+        return state.result
+    ident = state.identity
+    source = source_from_description(json.loads(ident["source"]))
+    opts = json.loads(ident["options"])
+    kw = {k: opts[k] for k in ("scoring", "photon_cutoff", "electrons", "statistics") if k in opts}
+    if opts.get("electrons"):
+        kw.update({k: opts[k] for k in ("ecut", "ae", "ap", "estepe", "ms_strength", "hard_collisions",
+                                        "bremsstrahlung", "multiple_scattering") if k in opts})
+    meta = {k: v for k, v in state.result.metadata.items() if k not in _ENGINE_META}
+    phantom = state.result.phantom
+    del state
+    return simulate(phantom, source, ident["histories"], ident["seed"], batches=ident["batches"],
+                    chunk=ident["chunk"], checkpoint=path, resume=True, checkpoint_every=checkpoint_every,
+                    threads=threads, progress=progress, client=client, metadata=meta, **kw)
