@@ -273,6 +273,11 @@ class Phantom:
         return (self.shape == other.shape and np.allclose(self.voxel_size, other.voxel_size, rtol=0, atol=1e-12)
                 and np.allclose(self.origin, other.origin, rtol=0, atol=1e-12))
 
+    def _repr_html_(self) -> str:
+        from .._html import phantom
+
+        return phantom(self)
+
     def __repr__(self) -> str:
         names = ", ".join(m.name for m in self.materials)
         return (f"Phantom(shape={self.shape} [z,y,x], voxel_size={self.voxel_size} cm, "

@@ -213,6 +213,11 @@ class Material:
         comp = ", ".join(f"{s}: {f:.4g}" for s, f in self.composition.items())
         return f"Material({self.name!r}, density={self.density:g} g/cm3, I={self.I_eV:.4g} eV, {{{comp}}})"
 
+    def _repr_html_(self) -> str:
+        from .._html import material
+
+        return material(self)
+
     def to_dict(self) -> dict:
         """Plain-data description (JSON-serialisable); :meth:`from_dict` rebuilds the material."""
         return {

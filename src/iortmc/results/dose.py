@@ -357,6 +357,11 @@ class DoseResult:
                 f"max dose={float(self.dose.max()):.4g} Gy/history, seed={self.seed!r})")
 
     # ------------------------------------------------------------------ merging
+    def _repr_html_(self) -> str:
+        from .._html import dose_result
+
+        return dose_result(self)
+
     def __add__(self, other):
         if not isinstance(other, DoseResult):
             return NotImplemented

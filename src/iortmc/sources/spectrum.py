@@ -220,6 +220,11 @@ class Spectrum:
             "origin": self.origin,
         }
 
+    def _repr_html_(self) -> str:
+        from .._html import spectrum
+
+        return spectrum(self)
+
     def __repr__(self) -> str:
         kind = "histogram" if self.is_histogram else "lines"
         return (f"Spectrum({self.name!r}, {kind}, {len(self.weights)} bins, "
