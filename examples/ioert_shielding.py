@@ -1,6 +1,6 @@
 """9 MeV IOERT electrons through a 6 cm flat PMMA applicator onto water with a lead disc at 2 cm depth.
 
-The acceptance case of issue 6. The applicator (iortmc.applicators.IOERTApplicator) is a PMMA
+The applicator (iortmc.applicators.IOERTApplicator) is a PMMA
 cylinder, 6 cm inner diameter, 0.5 cm wall, 10 cm long, standing on the water surface (z = 0); the
 beam (monoenergetic 9 MeV, 0.03 rad Gaussian angular spread, parallel) starts 0.5 cm above its top.
 The shielding disc (iortmc.applicators.ShieldingDisc) is 8 cm in diameter and 4 mm of lead, its
