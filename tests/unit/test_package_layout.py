@@ -29,7 +29,7 @@ ALLOWED = {
     "cli": {"physics", "geometry", "sources", "transport", "results", "analysis", "clinical", "dicom"},
     "dicom": {"physics", "geometry", "results"},
 }
-BASE = {"errors", "units", "_atomic", "_compat", "__init__"}
+BASE = {"errors", "units", "_atomic", "_compat", "_html", "__init__"}
 
 
 def _module_name(path: Path) -> str:
