@@ -47,7 +47,7 @@ DEFAULTS = dict(
     ae=0.1,             # delta-ray threshold = ecut: no delta is produced only to be dropped
     ap=0.01,            # photon threshold: photons below 10 keV travel < 0.2 cm in water
     estepe=0.25,        # max fractional energy loss per multiple-scattering step
-    ms_strength=0.15,   # max strength int ds/lambda_1 of a multiple-scattering step
+    ms_strength=0.08,   # max strength int ds/lambda_1 of a multiple-scattering step
     hard_collisions=True,
     bremsstrahlung=True,
     multiple_scattering=True,
@@ -646,7 +646,7 @@ def pack_electron_tables(materials, **options) -> ElectronTables:
         Largest fractional energy loss in one multiple-scattering step, in (0, 0.5]. Default 0.25.
     ms_strength : float, optional
         Largest strength K = int ds / lambda_1 of one multiple-scattering step, in (0, 1].
-        Default 0.15.
+        Default 0.08.
     hard_collisions, bremsstrahlung, multiple_scattering : bool, optional
         Switch hard Moller/Bhabha collisions (off: unrestricted collision stopping power),
         hard bremsstrahlung (off: full radiative stopping power, no photons) and multiple
