@@ -149,33 +149,50 @@ def sr_eta_for_ratio(ratio):
     return np.exp(0.5 * (lo + hi))
 
 
+_GLX64, _GLW64 = np.polynomial.legendre.leggauss(64)
+
+
 def electron_scattering_xi(E, z, eta, I_eV, ae=None, charge=-1):
     """Weight xi of the atomic electrons' share of the multiple scattering, Z^2 -> Z (Z + xi).
 
-    Collisions with atomic electrons deflect the projectile too. With momentum transfer
-    q^2 c^2 = W (W + 2 mc^2) for an energy transfer W and the free-electron (Rutherford) cross
-    section 2 pi r_e^2 mc^2 Z / (beta^2 W^2), their first transport cross section is
-    ``2 pi Z r_e^2 / (p^2 beta^2) [ln(Wc / I) + (Wc - I) / (2 mc^2)]`` (p in mc), to be compared
-    with the nucleus' ``2 pi Z^2 r_e^2 / (p^2 beta^2) [ln(1 + 1/eta) - 1/(1 + eta)]``. The ratio of
-    the two brackets is ``xi``. ``Wc`` is the largest transfer left to the multiple scattering:
-    the delta-ray threshold ``ae`` when hard Moller/Bhabha collisions are simulated (they deflect
-    the primary explicitly, so counting them here too would count them twice), else the kinematic
-    limit (E/2 for electrons, E for positrons). The lower limit I (the element's mean excitation
-    energy) stands for the distant collisions, whose momentum transfer is not 2 m W; this follows
-    Fano's treatment (Phys. Rev. 93 (1954) 117, doi:10.1103/PhysRev.93.117) at the accuracy of the
-    logarithm. The customary Z (Z + 1) is xi = 1: it gives the electrons the nuclear logarithm,
-    about twice too much at MeV energies, and double counts the hard collisions. xi in [0, 1].
+    Collisions with atomic electrons deflect the projectile too. With the free-electron (Rutherford)
+    cross section 2 pi r_e^2 mc^2 Z / (beta^2 W^2) for an energy transfer W and the projectile's
+    deflection from two-body kinematics, 1 - cos theta = 2 mc^2 W / (E (E - W + 2 mc^2) (1 + cos theta))
+    (the momentum transfer q^2 c^2 = W (W + 2 mc^2) minus the longitudinal part (p - p')^2 c^2 ~ W^2),
+    their first transport cross section is ``2 pi Z r_e^2 / (p^2 beta^2) B`` (p in mc) with
+    ``B = p^2 mc^2 int_I^Wc (1 - cos theta(W)) / W^2 dW``, about ln(Wc / I) for Wc << E; the nucleus'
+    is ``2 pi Z^2 r_e^2 / (p^2 beta^2) [ln(1 + 1/eta) - 1/(1 + eta)]``. ``xi`` is the ratio of the
+    brackets. ``Wc`` is the largest transfer left to the multiple scattering: the delta-ray threshold
+    ``ae`` when hard Moller/Bhabha collisions are simulated (they deflect the primary explicitly, so
+    counting them here too would count them twice), else the kinematic limit (E/2 for electrons, E for
+    positrons). The lower limit I (the element's mean excitation energy) stands for the distant
+    collisions, whose momentum transfer is not that of a free electron (Fano, Phys. Rev. 93 (1954)
+    117, doi:10.1103/PhysRev.93.117, at the accuracy of the logarithm). The customary Z (Z + 1) is
+    xi = 1: it gives the electrons the nuclear logarithm and double counts the hard collisions.
+    xi in [0, 1].
     """
-    E = np.asarray(E, dtype=float)
+    E = np.atleast_1d(np.asarray(E, dtype=float))
+    eta = np.broadcast_to(np.asarray(eta, dtype=float), E.shape)
     wmax = E / 2.0 if charge < 0 else E
     wc = wmax if ae is None else np.minimum(wmax, ae)
     i_mev = I_eV * 1e-6
-    num = np.log(np.maximum(wc, i_mev) / i_mev) + np.maximum(wc - i_mev, 0.0) / (2.0 * ELECTRON_MASS)
+    lo = np.log(i_mev)
+    hi = np.log(np.maximum(wc, i_mev))
+    t = 0.5 * (hi - lo)[:, None] * (_GLX64[None, :] + 1.0) + lo
+    W = np.exp(t)
+    Ec = E[:, None]
+    mc2 = ELECTRON_MASS
+    Ep = Ec - W
+    cp = np.sqrt(np.clip(Ep * (Ec + 2.0 * mc2) / (Ec * (Ep + 2.0 * mc2)), 0.0, 1.0))
+    one_minus = 2.0 * mc2 * W / (Ec * (Ep + 2.0 * mc2) * (1.0 + cp))
+    p2mc2 = Ec * (Ec + 2.0 * mc2) / mc2               # p^2 mc^2 with p in mc
+    # int (1 - cos)/W^2 dW = int (1 - cos)/W d(ln W)
+    num = p2mc2[:, 0] * 0.5 * (hi - lo) * np.sum(_GLW64[None, :] * one_minus / W, axis=1)
     den = np.log1p(1.0 / eta) - 1.0 / (1.0 + eta)
     return np.clip(num / den, 0.0, 1.0)
 
 
-def material_transport_data(material, E, charge=-1, mott=True, ae=None):
+def material_transport_data(material, E, charge=-1, mott=True, ae=None, atomic_electrons=True):
     """Multiple-scattering data of a material: (k1, k2, eta_eff), k_l = 1/lambda_l in 1/(g/cm2).
 
     ``k1`` is the sum over elements of
@@ -187,7 +204,8 @@ def material_transport_data(material, E, charge=-1, mott=True, ae=None):
     (:func:`sr_transport_ratios`) and the electrons' part as 3 times their k1 (their deflections are
     small-angle, where 1 - P2 = 3 (1 - mu)). ``eta_eff`` is the screening of the one screened
     Rutherford DCS with the same k2/k1 (:func:`sr_eta_for_ratio`): the Goudsmit-Saunderson shape of a
-    step then has the model's first and second transport cross sections.
+    step then has the model's first and second transport cross sections. ``atomic_electrons=False``
+    leaves the electrons' share out (elastic scattering by the atoms only).
     """
     E = np.atleast_1d(np.asarray(E, dtype=float))
     p2, b2 = _pb2(E)
@@ -201,7 +219,7 @@ def material_transport_data(material, E, charge=-1, mott=True, ae=None):
             f1, f2 = sr_transport_ratios(E, z, eta, charge)
         else:
             f1 = f2 = 1.0
-        xi = electron_scattering_xi(E, z, eta, el.I_eV, ae=ae, charge=charge)
+        xi = electron_scattering_xi(E, z, eta, el.I_eV, ae=ae, charge=charge) if atomic_electrons else 0.0
         # sigma_SR G1 = 2 pi Z^2 r_e^2/(p^2 beta^2) [ln(1 + 1/eta) - 1/(1 + eta)]
         pre = n * 2.0 * math.pi * z * R_ELECTRON**2 / (p2 * b2) / (2.0 * eta * (1.0 + eta))
         k1 += pre * (z * f1 + xi) * _g1(eta)
