@@ -167,7 +167,7 @@ def test_step_size_independence_quick():
 @pytest.mark.slow
 def test_step_size_independence_depth_dose():
     """6 MeV: depth dose changes < 1 % (of Dmax) where D > 20 % Dmax when the step limits halve
-    (issue 4 item 4), beyond the statistical noise of the difference (3 sigma, history-by-history
+    beyond the statistical noise of the difference (3 sigma, history-by-history
     uncertainties; 400k histories each gives sigma ~ 0.3 % of Dmax per 0.5 mm bin)."""
     a, sa = _depth_dose(6.0, 400_000, with_sigma=True)
     b, sb = _depth_dose(6.0, 400_000, with_sigma=True, ms_strength=0.04, estepe=0.125)
