@@ -1,4 +1,4 @@
-"""Electron benchmark of issue 4 item 5: 6 and 12 MeV, 10 cm diameter parallel beam normally incident
+"""Electron benchmark: 6 and 12 MeV, 10 cm diameter parallel beam normally incident
 on a 20 cm water cube in 2 mm voxels.
 
 Reported in ``benchmark.extra_info``: electron histories/s per thread (transport only, after a warm-up

@@ -16,14 +16,14 @@ import time
 import numpy as np
 from numba import njit, prange
 import iortmc as mc
-from iortmc.physics import electron_tables as etb
+from iortmc.transport.packing import pack_electron_tables
 
 ALPHA = 1 / 137.035999
 RE = 2.8179403262e-13
 NA = 6.02214076e23
 
 def tables(mott=True):
-    et = etb.pack_electron_tables([mc.material("water")], hard_collisions=False, bremsstrahlung=False)
+    et = pack_electron_tables([mc.material("water")], hard_collisions=False, bremsstrahlung=False)
     nE = et.dedx.shape[2]
     E = np.exp(et.log_emin + et.dlog * np.arange(nE))
     lnR = et.lnrange[0, 0].copy()

@@ -1,5 +1,6 @@
-"""Reference ranges of broad monoenergetic electron beams normally incident on water, and a small,
-reproducible depth-dose analysis used by ``test_electron_depth_dose.py``.
+"""Range-energy relations of broad monoenergetic electron beams normally incident on water, and a small
+depth-dose analysis (used by ``tools/detailed_elastic_reference.py``). These relations are not test
+references: the depth-dose tests compare with PENELOPE-2018 curves (``test_electron_depth_dose.py``).
 
 References
 ----------
@@ -22,7 +23,7 @@ import math
 
 import numpy as np
 
-#: Energies (MeV) of the acceptance test (issue 4).
+#: Energies (MeV) at which the relations are usually quoted here.
 ENERGIES_MEV = (6.0, 9.0, 12.0)
 
 

@@ -17,6 +17,8 @@ deposition: one 200 x 200 cm voxel per depth bin of 0.025 r0.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -60,29 +62,41 @@ def _r50(x, d):
     return x[j - 1] + (d[j - 1] - 0.5 * d[k]) * (x[j] - x[j - 1]) / (d[j - 1] - d[j])
 
 
+_PENELOPE = Path(__file__).resolve().parent / "data" / "penelope_lockwood_c_al.csv"
+
+
+def _penelope(material, xm):
+    """PENELOPE-2018 (PenRed 1.14, 2e6 histories) on the same set-up, at the measured depths:
+    (deposition, 1-sigma)."""
+    rows = [ln.split(",") for ln in _PENELOPE.read_text().splitlines()[5:] if ln.strip()]
+    rows = [r for r in rows if r[0] == material]
+    x = np.array([float(r[4]) for r in rows])
+    assert np.allclose(x, xm), (material, x, xm)
+    return np.array([float(r[6]) for r in rows]), np.array([float(r[7]) for r in rows])
+
+
 @pytest.mark.parametrize("case", [CARBON_1MEV, ALUMINIUM_1033KEV], ids=["C-1.0MeV", "Al-1.033MeV"])
 def test_energy_deposition_vs_lockwood(case):
-    """Point by point, where the measured deposition exceeds 20 % (C) / 50 % (Al) of its maximum:
-    within twice the quoted experimental uncertainty plus 3 statistical sigma (interpolated between
-    our bin centres). R50 (50 % of the maximum beyond it, linear interpolation on the measured
-    points and on ours sampled at the same depths) within 0.02 r0.
+    """Every measured depth (the whole measured range): our deviation from the measurement is no
+    larger than PENELOPE-2018's on the same set-up (file ``data/penelope_lockwood_c_al.csv``) or, where
+    PENELOPE is closer than the experiment can tell, twice the quoted experimental uncertainty; plus
+    3 statistical sigma (ours and PENELOPE's). R50 (50 % of the maximum beyond it, linear
+    interpolation on the measured depths) likewise: within max(|R50_PENELOPE - R50_measured|, 0.01 r0)
+    of the measured R50.
 
-    Measured with this code (1e5 histories): C within -1.4/+2.7 %, R50 0.736 vs 0.738 r0;
-    Al within -0.0/+4.7 % up to 0.55 r0, R50 0.556 vs 0.551 r0. Before the atomic-electron
-    share of the multiple scattering was corrected (Z(Z+1) -> Z(Z+xi), docs/electron-physics.md),
-    carbon was 2.5 % short in R50 and failed here."""
+    PENELOPE itself misses the experiment in places: carbon -6.4 % at 0.78 r0 and -10 % at 0.88 r0,
+    R50 0.725 vs 0.738 r0; aluminium +2.5 % on the plateau, +6.3 % at 0.62 r0 and +7.6 % at 0.74 r0."""
     material, e0, r0, xm, dm, rel = case
     x, d, u = _deposition(material, e0, r0)
     ours = np.interp(xm, x, d)
     sig = np.interp(xm, x, u)
-    level = 0.2 if material == "graphite" else 0.5
-    sel = dm >= level * dm.max()
-    dev = np.abs(ours[sel] - dm[sel])
-    allowed = 2.0 * rel * dm[sel] + 3.0 * sig[sel]
+    pen, pen_sig = _penelope(material, xm)
+    assert np.all(sig < 0.02 * dm), "precondition: statistical sigma below 2 % at every depth"
+    dev = np.abs(ours - dm)
+    allowed = np.maximum(np.abs(pen - dm), 2.0 * rel * dm) + 3.0 * np.hypot(sig, pen_sig)
     worst = int(np.argmax(dev / allowed))
     assert np.all(dev <= allowed), (
-        f"{material} {e0} MeV at x/r0 = {xm[sel][worst]}: ours {ours[sel][worst]:.3f} vs measured "
-        f"{dm[sel][worst]:.3f} MeV cm2/g (allowed {allowed[worst]:.3f})")
-    r50_ours = _r50(xm, ours)
-    r50_meas = _r50(xm, dm)
-    assert abs(r50_ours - r50_meas) < 0.02, (r50_ours, r50_meas)
+        f"{material} {e0} MeV at x/r0 = {xm[worst]}: ours {ours[worst]:.3f}, PENELOPE {pen[worst]:.3f}, "
+        f"measured {dm[worst]:.3f} MeV cm2/g (allowed deviation {allowed[worst]:.3f})")
+    r50_ours, r50_meas, r50_pen = _r50(xm, ours), _r50(xm, dm), _r50(xm, pen)
+    assert abs(r50_ours - r50_meas) <= max(abs(r50_pen - r50_meas), 0.01), (r50_ours, r50_meas, r50_pen)

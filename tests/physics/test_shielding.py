@@ -1,4 +1,4 @@
-"""IOERT shielding disc (issue 6 acceptance): 9 MeV electrons through a 6 cm flat PMMA applicator onto
+"""IOERT shielding disc: 9 MeV electrons through a 6 cm flat PMMA applicator onto
 water with a lead disc at 2 cm depth.
 
 Acceptance: the dose behind the disc is below 5 % of Dmax, and electrons backscattered by the lead

@@ -35,7 +35,8 @@ from .tables import E_MAX, E_MIN
 
 __all__ = ["DEFAULTS", "moliere_eta", "sr_transport_ratio",
            "legendre_moments_sr", "gs_pdf", "moller_dcs", "bhabha_dcs", "brems_dcs_material",
-           "material_ms_data", "electron_scattering_xi"]
+           "material_ms_data", "material_transport_data", "sr_transport_ratios",
+           "sr_eta_for_ratio", "electron_scattering_xi"]
 
 ALPHA = 7.2973525693e-3
 
@@ -45,7 +46,7 @@ DEFAULTS = dict(
     ae=0.1,             # delta-ray threshold = ecut: no delta is produced only to be dropped
     ap=0.01,            # photon threshold: photons below 10 keV travel < 0.2 cm in water
     estepe=0.25,        # max fractional energy loss per multiple-scattering step
-    ms_strength=0.15,   # max strength int ds/lambda_1 of a multiple-scattering step
+    ms_strength=0.08,   # max strength int ds/lambda_1 of a multiple-scattering step
     hard_collisions=True,
     bremsstrahlung=True,
     multiple_scattering=True,
@@ -88,14 +89,15 @@ def _g1(eta):
 _GLX200, _GLW200 = np.polynomial.legendre.leggauss(200)
 
 
-def sr_transport_ratio(E, Z, eta, charge=-1):
-    """Mott/Rutherford ratio of the first transport cross section (McKinley-Feshbach).
+def sr_transport_ratios(E, Z, eta, charge=-1):
+    """Mott/Rutherford ratios (f1, f2) of the first and second transport cross sections.
 
     The ratio R(theta) = 1 - beta^2 s^2 -/+ pi alpha Z beta s (1 - s), s = sin(theta/2), for
     electrons (+) and positrons (-) (McKinley and Feshbach, Phys. Rev. 74 (1948) 1759,
-    doi:10.1103/PhysRev.74.1759; valid for low and medium Z), averaged with the weight
-    (1 - mu) dsigma_SR. Applied as a factor on the transport cross section only (the GS shape stays
-    screened Rutherford): a simplification, stated in docs/electron-physics.md.
+    doi:10.1103/PhysRev.74.1759; valid for low and medium Z), averaged over the screened Rutherford
+    DCS with the weights (1 - P1(mu)) and (1 - P2(mu)). R falls at large angles, which count more in
+    the first transport cross section than in the second (1 - P2 vanishes backwards): f2 > f1, so the
+    Mott DCS has a larger lambda_1/lambda_2 than the screened Rutherford one with the same screening.
     """
     E = np.atleast_1d(np.asarray(E, dtype=float))
     eta = np.broadcast_to(np.asarray(eta, dtype=float), E.shape)
@@ -108,66 +110,127 @@ def sr_transport_ratio(E, Z, eta, charge=-1):
     wt = 0.5 * (t1 - t0) * _GLW200[None, :]
     a = np.exp(t) - 2.0 * eta[:, None]        # 1 - mu
     base = wt * a * np.exp(-t)                # (1-mu) / (1-mu+2eta)^2 * (dmu = e^t dt)
+    base2 = base * 1.5 * (2.0 - a)            # (1 - P2) = 1.5 (1 - mu) (1 + mu)
     s = np.sqrt(np.clip(a / 2.0, 0.0, 1.0))
     r = 1.0 - b * b * s * s - charge * math.pi * ALPHA * Z * b * s * (1.0 - s)
-    out = np.sum(base * r, axis=1) / np.sum(base, axis=1)
-    return out
+    f1 = np.sum(base * r, axis=1) / np.sum(base, axis=1)
+    f2 = np.sum(base2 * r, axis=1) / np.sum(base2, axis=1)
+    return f1, f2
+
+
+def sr_transport_ratio(E, Z, eta, charge=-1):
+    """Mott/Rutherford ratio of the first transport cross section (``sr_transport_ratios``' f1)."""
+    return sr_transport_ratios(E, Z, eta, charge)[0]
+
+
+def _g2(eta):
+    """Second transport coefficient of the normalised screened Rutherford DCS, <1 - P2(mu)>."""
+    eta = np.asarray(eta, dtype=float)
+    return 6.0 * eta * (1.0 + eta) * ((1.0 + 2.0 * eta) * np.log1p(1.0 / eta) - 2.0)
+
+
+def sr_eta_for_ratio(ratio):
+    """Screening parameter eta of the screened Rutherford DCS with <1 - P2>/<1 - P1> = ``ratio``.
+
+    The ratio falls monotonically from 3 (eta -> 0) to 0 (eta -> infinity); solved by bisection in
+    ln eta. Used to give the Goudsmit-Saunderson shape both transport cross sections of the model
+    (the idea of PENELOPE's modified-Wentzel elastic model, which reproduces lambda_1 and lambda_2).
+    """
+    r = np.atleast_1d(np.asarray(ratio, dtype=float))
+    lo = np.full(r.shape, math.log(1e-30))
+    hi = np.full(r.shape, math.log(1e3))
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        e = np.exp(mid)
+        big = _g2(e) / _g1(e) > r          # ratio too large: more screening needed
+        lo = np.where(big, mid, lo)
+        hi = np.where(big, hi, mid)
+    return np.exp(0.5 * (lo + hi))
+
+
+_GLX64, _GLW64 = np.polynomial.legendre.leggauss(64)
 
 
 def electron_scattering_xi(E, z, eta, I_eV, ae=None, charge=-1):
     """Weight xi of the atomic electrons' share of the multiple scattering, Z^2 -> Z (Z + xi).
 
-    Collisions with atomic electrons deflect the projectile too. With momentum transfer
-    q^2 c^2 = W (W + 2 mc^2) for an energy transfer W and the free-electron (Rutherford) cross
-    section 2 pi r_e^2 mc^2 Z / (beta^2 W^2), their first transport cross section is
-    ``2 pi Z r_e^2 / (p^2 beta^2) [ln(Wc / I) + (Wc - I) / (2 mc^2)]`` (p in mc), to be compared
-    with the nucleus' ``2 pi Z^2 r_e^2 / (p^2 beta^2) [ln(1 + 1/eta) - 1/(1 + eta)]``. The ratio of
-    the two brackets is ``xi``. ``Wc`` is the largest transfer left to the multiple scattering:
-    the delta-ray threshold ``ae`` when hard Moller/Bhabha collisions are simulated (they deflect
-    the primary explicitly, so counting them here too would count them twice), else the kinematic
-    limit (E/2 for electrons, E for positrons). The lower limit I (the element's mean excitation
-    energy) stands for the distant collisions, whose momentum transfer is not 2 m W; this follows
-    Fano's treatment (Phys. Rev. 93 (1954) 117, doi:10.1103/PhysRev.93.117) at the accuracy of the
-    logarithm. The customary Z (Z + 1) is xi = 1: it gives the electrons the nuclear logarithm,
-    about twice too much at MeV energies, and double counts the hard collisions. xi in [0, 1].
+    Collisions with atomic electrons deflect the projectile too. With the free-electron (Rutherford)
+    cross section 2 pi r_e^2 mc^2 Z / (beta^2 W^2) for an energy transfer W and the projectile's
+    deflection from two-body kinematics, 1 - cos theta = 2 mc^2 W / (E (E - W + 2 mc^2) (1 + cos theta))
+    (the momentum transfer q^2 c^2 = W (W + 2 mc^2) minus the longitudinal part (p - p')^2 c^2 ~ W^2),
+    their first transport cross section is ``2 pi Z r_e^2 / (p^2 beta^2) B`` (p in mc) with
+    ``B = p^2 mc^2 int_I^Wc (1 - cos theta(W)) / W^2 dW``, about ln(Wc / I) for Wc << E; the nucleus'
+    is ``2 pi Z^2 r_e^2 / (p^2 beta^2) [ln(1 + 1/eta) - 1/(1 + eta)]``. ``xi`` is the ratio of the
+    brackets. ``Wc`` is the largest transfer left to the multiple scattering: the delta-ray threshold
+    ``ae`` when hard Moller/Bhabha collisions are simulated (they deflect the primary explicitly, so
+    counting them here too would count them twice), else the kinematic limit (E/2 for electrons, E for
+    positrons). The lower limit I (the element's mean excitation energy) stands for the distant
+    collisions, whose momentum transfer is not that of a free electron (Fano, Phys. Rev. 93 (1954)
+    117, doi:10.1103/PhysRev.93.117, at the accuracy of the logarithm). The customary Z (Z + 1) is
+    xi = 1: it gives the electrons the nuclear logarithm and double counts the hard collisions.
+    xi in [0, 1].
     """
-    E = np.asarray(E, dtype=float)
+    E = np.atleast_1d(np.asarray(E, dtype=float))
+    eta = np.broadcast_to(np.asarray(eta, dtype=float), E.shape)
     wmax = E / 2.0 if charge < 0 else E
     wc = wmax if ae is None else np.minimum(wmax, ae)
     i_mev = I_eV * 1e-6
-    num = np.log(np.maximum(wc, i_mev) / i_mev) + np.maximum(wc - i_mev, 0.0) / (2.0 * ELECTRON_MASS)
+    lo = np.log(i_mev)
+    hi = np.log(np.maximum(wc, i_mev))
+    t = 0.5 * (hi - lo)[:, None] * (_GLX64[None, :] + 1.0) + lo
+    W = np.exp(t)
+    Ec = E[:, None]
+    mc2 = ELECTRON_MASS
+    Ep = Ec - W
+    cp = np.sqrt(np.clip(Ep * (Ec + 2.0 * mc2) / (Ec * (Ep + 2.0 * mc2)), 0.0, 1.0))
+    one_minus = 2.0 * mc2 * W / (Ec * (Ep + 2.0 * mc2) * (1.0 + cp))
+    p2mc2 = Ec * (Ec + 2.0 * mc2) / mc2               # p^2 mc^2 with p in mc
+    # int (1 - cos)/W^2 dW = int (1 - cos)/W d(ln W)
+    num = p2mc2[:, 0] * 0.5 * (hi - lo) * np.sum(_GLW64[None, :] * one_minus / W, axis=1)
     den = np.log1p(1.0 / eta) - 1.0 / (1.0 + eta)
     return np.clip(num / den, 0.0, 1.0)
 
 
-def material_ms_data(material, E, charge=-1, mott=True, ae=None):
-    """Multiple-scattering data of a material: (k1 in 1/(g/cm2), eta_mix).
+def material_transport_data(material, E, charge=-1, mott=True, ae=None, atomic_electrons=True):
+    """Multiple-scattering data of a material: (k1, k2, eta_eff), k_l = 1/lambda_l in 1/(g/cm2).
 
-    ``k1 = 1/lambda_1`` per unit mass: the sum over elements of
-    ``N_A w_i/A_i 2 pi Z (Z f + xi) r_e^2 / (p^2 beta^2) [ln(1 + 1/eta_i) - 1/(1 + eta_i)]``:
-    screened Rutherford scattering on the nucleus times the Mott factor f, plus the atomic
+    ``k1`` is the sum over elements of
+    ``N_A w_i/A_i 2 pi Z (Z f1 + xi) r_e^2 / (p^2 beta^2) [ln(1 + 1/eta_i) - 1/(1 + eta_i)]``:
+    screened Rutherford scattering on the nucleus times the Mott factor f1, plus the atomic
     electrons' share ``xi`` (:func:`electron_scattering_xi`; ``ae`` is the delta-ray threshold when
     hard collisions are simulated, None when every collision with an electron is left to the
-    multiple scattering). ``eta_mix`` is the Z (Z + xi)-weighted geometric mean of the element
-    screening parameters (as EGS forms its mixture screening); the GS shape uses this
-    one-parameter screened Rutherford.
+    multiple scattering). ``k2`` adds the nuclear part with its own Mott factor f2
+    (:func:`sr_transport_ratios`) and the electrons' part as 3 times their k1 (their deflections are
+    small-angle, where 1 - P2 = 3 (1 - mu)). ``eta_eff`` is the screening of the one screened
+    Rutherford DCS with the same k2/k1 (:func:`sr_eta_for_ratio`): the Goudsmit-Saunderson shape of a
+    step then has the model's first and second transport cross sections. ``atomic_electrons=False``
+    leaves the electrons' share out (elastic scattering by the atoms only).
     """
     E = np.atleast_1d(np.asarray(E, dtype=float))
     p2, b2 = _pb2(E)
     k1 = np.zeros(E.shape)
-    lne = np.zeros(E.shape)
-    wsum = np.zeros(E.shape)
+    k2 = np.zeros(E.shape)
     for z, w in zip(material.elements, material.mass_fractions):
         el = _elements.element(int(z))
         n = AVOGADRO * w / el.atomic_weight
         eta = moliere_eta(E, z)
-        g = (1.0 + eta) * np.log1p(1.0 / eta) - 1.0
-        f = sr_transport_ratio(E, z, eta, charge) if mott else 1.0
-        xi = electron_scattering_xi(E, z, eta, el.I_eV, ae=ae, charge=charge)
-        k1 += n * 2.0 * math.pi * z * (z * f + xi) * R_ELECTRON**2 / (p2 * b2) * g / (1.0 + eta)
-        lne += n * z * (z + xi) * np.log(eta)
-        wsum += n * z * (z + xi)
-    return k1, np.exp(lne / wsum)
+        if mott:
+            f1, f2 = sr_transport_ratios(E, z, eta, charge)
+        else:
+            f1 = f2 = 1.0
+        xi = electron_scattering_xi(E, z, eta, el.I_eV, ae=ae, charge=charge) if atomic_electrons else 0.0
+        # sigma_SR G1 = 2 pi Z^2 r_e^2/(p^2 beta^2) [ln(1 + 1/eta) - 1/(1 + eta)]
+        pre = n * 2.0 * math.pi * z * R_ELECTRON**2 / (p2 * b2) / (2.0 * eta * (1.0 + eta))
+        k1 += pre * (z * f1 + xi) * _g1(eta)
+        k2 += pre * (z * f2 * _g2(eta) + 3.0 * xi * _g1(eta))
+    return k1, k2, sr_eta_for_ratio(k2 / k1)
+
+
+def material_ms_data(material, E, charge=-1, mott=True, ae=None):
+    """Multiple-scattering data of a material: (k1 in 1/(g/cm2), eta_eff); see
+    :func:`material_transport_data`."""
+    k1, _, eta = material_transport_data(material, E, charge, mott, ae)
+    return k1, eta
 
 
 @njit(cache=True)
@@ -199,8 +262,74 @@ def _sr_moments(eta, lmax):
     return out
 
 
+_GL16X, _GL16W = np.polynomial.legendre.leggauss(16)
+
+
+@njit(cache=True)
+def _sr_moments_quad(eta, lmax, glx, glw):
+    """1 - xi_l (l = 0..lmax) of the screened Rutherford DCS by quadrature, for tiny eta where the
+    Legendre-function recurrence of :func:`_sr_moments` loses its digits (1 - xi_l ~ eta l^2).
+
+    D_l = 1 - P_l(mu) is carried by its own upward recurrence,
+    D_{l+1} = [(2l+1) a + (2l+1) mu D_l - l D_{l-1}] / (l+1), a = 1 - mu, which keeps full relative
+    precision at small angles. Below theta_c = 1/lmax (no oscillation) the integral runs in
+    t = ln(a + 2 eta) on panels of unit width; above it in theta on panels of 2 pi / lmax (one period
+    of the highest P_l), 16 Gauss-Legendre points each.
+    """
+    thc = 1.0 / lmax
+    ac = 1.0 - math.cos(thc)
+    t0 = math.log(2.0 * eta)
+    t1 = math.log(ac + 2.0 * eta)
+    n1 = int(math.ceil(t1 - t0))
+    n2 = int(math.ceil((math.pi - thc) / (2.0 * math.pi / lmax)))
+    ng = glx.size
+    nn = (n1 + n2) * ng
+    a = np.empty(nn)
+    w = np.empty(nn)
+    c = 2.0 * eta * (1.0 + eta)
+    q = 0
+    h = (t1 - t0) / n1
+    for p in range(n1):
+        for g in range(ng):
+            t = t0 + h * (p + 0.5 * (glx[g] + 1.0))
+            et = math.exp(t)
+            a[q] = et - 2.0 * eta
+            w[q] = 0.5 * h * glw[g] * c / et          # p(mu) dmu = c e^{-t} dt
+            q += 1
+    h = (math.pi - thc) / n2
+    for p in range(n2):
+        for g in range(ng):
+            th = thc + h * (p + 0.5 * (glx[g] + 1.0))
+            aa = 2.0 * math.sin(0.5 * th) ** 2
+            a[q] = aa
+            w[q] = 0.5 * h * glw[g] * c * math.sin(th) / (aa + 2.0 * eta) ** 2
+            q += 1
+    out = np.zeros(lmax + 1)
+    dm = np.zeros(nn)          # D_{l-1}
+    d = a.copy()               # D_1 = a
+    s = 0.0
+    for k in range(nn):
+        s += w[k] * d[k]
+    out[1] = s
+    for l in range(1, lmax):
+        s = 0.0
+        for k in range(nn):
+            dn = ((2 * l + 1) * a[k] + (2 * l + 1) * (1.0 - a[k]) * d[k] - l * dm[k]) / (l + 1)
+            dm[k] = d[k]
+            d[k] = dn
+            s += w[k] * dn
+        out[l + 1] = s
+    return out
+
+
+#: below this screening parameter the moments come from quadrature (:func:`_sr_moments_quad`)
+_ETA_QUAD = 1e-7
+
+
 def legendre_moments_sr(eta, lmax=_LMAX):
     """1 - xi_l, l = 0..lmax, of the screened Rutherford angular distribution with screening eta."""
+    if eta < _ETA_QUAD:
+        return _sr_moments_quad(float(eta), int(max(lmax, 2)), _GL16X, _GL16W)[:int(lmax) + 1]
     return _sr_moments(float(eta), int(lmax))
 
 
@@ -233,7 +362,18 @@ def gs_pdf(K, eta, a=None, lmax=_LMAX, moments=None):
     if a is None:
         a = _A_GRID
     lam = K / float(_g1(eta))
-    om = legendre_moments_sr(eta, lmax) if moments is None else moments
+    if moments is not None:
+        om = moments
+    elif eta < _ETA_QUAD:
+        # the quadrature costs ~lmax^2: stop at l = 400 when the higher terms are zero anyway
+        om = legendre_moments_sr(eta, min(lmax, 400))
+        if om.size < lmax + 1:
+            if lam * om[-1] > 80.0:
+                om = np.concatenate([om, np.ones(lmax + 1 - om.size)])
+            else:
+                om = legendre_moments_sr(eta, lmax)
+    else:
+        om = legendre_moments_sr(eta, lmax)
     p0 = math.exp(-lam)
     c = (np.arange(lmax + 1) + 0.5) * (np.exp(-lam * om) - p0)
     big = np.nonzero(np.abs(c) > 1e-15 * np.abs(c).max())[0]

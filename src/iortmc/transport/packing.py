@@ -243,7 +243,7 @@ def pack_electron_tables(materials, **options):
         Largest fractional energy loss in one multiple-scattering step, in (0, 0.5]. Default 0.25.
     ms_strength : float, optional
         Largest strength K = int ds / lambda_1 of one multiple-scattering step, in (0, 1].
-        Default 0.15.
+        Default 0.08.
     hard_collisions, bremsstrahlung, multiple_scattering : bool, optional
         Switch hard Moller/Bhabha collisions (off: unrestricted collision stopping power),
         hard bremsstrahlung (off: full radiative stopping power, no photons) and multiple
