@@ -35,7 +35,9 @@ _FF_NQ = 480          # q = x^2 grid for the Rayleigh cumulative
 _ELECTRON_OPTIONS = {"ecut", "ae", "ap", "estepe", "ms_strength", "hard_collisions", "bremsstrahlung",
                      "multiple_scattering"}
 _KNOWN_OPTIONS = {"threads", "batches", "scoring", "photon_cutoff", "progress", "metadata",
-                  "electrons", "statistics"} | _ELECTRON_OPTIONS
+                  "electrons", "statistics", "primary", "primary_rays"} | _ELECTRON_OPTIONS
+#: Rays of the ray-traced primary per history (``primary="traced"``).
+DEFAULT_PRIMARY_RAYS = 1.0
 # how a run is executed (chunking, checkpoints, Dask): validated by _run_options
 _RUN_OPTIONS = {"chunk", "checkpoint", "checkpoint_every", "resume", "client"}
 _KNOWN_OPTIONS = _KNOWN_OPTIONS | _RUN_OPTIONS
@@ -177,7 +179,9 @@ def pack_photon_tables(materials, max_density):
     )
 
 
-def pack_geometry(phantom: Phantom):
+def pack_geometry(phantom: Phantom, electrons: bool = True):
+    """The kernel's Geometry. ``rho`` is a view of the phantom's densities; ``inv_mass`` (1/(rho V),
+    8 bytes a voxel) is only built for the electron engine (``electrons``), photons compute it."""
     from ._kernels.types import Geometry
 
     nz, ny, nx = phantom.shape
@@ -189,7 +193,7 @@ def pack_geometry(phantom: Phantom):
                     mat=np.ascontiguousarray(phantom.index.ravel(),
                                              dtype=np.uint8 if len(phantom.materials) <= 255 else np.int32),
                     rho=rho,
-                    inv_mass=1.0 / (rho * phantom.voxel_volume))
+                    inv_mass=1.0 / (rho * phantom.voxel_volume) if electrons else np.ones(1))
 
 
 def pack_source(source):
@@ -337,6 +341,36 @@ def _electron_option_values(et):
             "bremsstrahlung": bool(et.brems), "multiple_scattering": bool(et.msc)}
 
 
+def _primary_option(options, source, scoring, statistics, electrons):
+    """Validate ``primary`` and ``primary_rays``; returns ("sampled" | "traced", rays per history)."""
+    primary = options.get("primary")
+    primary = "sampled" if primary is None else primary
+    if primary not in ("sampled", "traced"):
+        raise InputError(f"primary must be 'sampled' or 'traced', got {primary!r}")
+    rays = options.get("primary_rays")
+    if rays is not None and primary != "traced":
+        raise InputError("primary_rays is the number of rays per history of primary='traced'; "
+                         f"primary is {primary!r}")
+    rays = DEFAULT_PRIMARY_RAYS if rays is None else rays
+    try:
+        rays = float(rays)
+    except (TypeError, ValueError):
+        raise InputError(f"primary_rays must be a positive number (rays per history), got {rays!r}") from None
+    if not math.isfinite(rays) or rays <= 0.0 or rays > 1.0e3:
+        raise InputError(f"primary_rays must be > 0 and <= 1000 (rays per history), got {rays}")
+    if primary == "traced":
+        if type(source) not in (PointSource, PencilBeam):
+            raise InputError("primary='traced' needs a photon PointSource or PencilBeam, got "
+                             f"{type(source).__name__}")
+        if scoring != "kerma" or electrons:
+            raise InputError("primary='traced' computes the primary collision kerma: it needs "
+                             f"scoring='kerma' (and electrons=False), got scoring={scoring!r}")
+        if statistics != "batch":
+            raise InputError("primary='traced' needs statistics='batch' (the ray-traced primary is "
+                             f"a sum per batch, not per history), got statistics={statistics!r}")
+    return primary, rays
+
+
 # ---------------------------------------------------------------------------- driver
 _COMPILED = False
 
@@ -382,126 +416,67 @@ def _run_options(options):
 
 
 def _buffers(nslots, nvox, statistics=0):
-    """Per-slot tally records, batch voxel lists and counters, cleared. ``statistics`` is
+    """Per-slot tally records, block flags and counters, cleared. ``statistics`` is
     ``Options.statistics``: history statistics keep (acc, s1, s2, last) per voxel (float32
-    [slot, voxel, 4]), batch statistics only the batch sum ([slot, voxel, 1])."""
+    [slot, voxel, 4]), batch statistics only the batch sum ([slot, voxel, 1]); the flags are one
+    byte per block of voxels (:mod:`._kernels.tally`)."""
     from ._kernels import transport
+    from ._kernels.tally import n_blocks
 
     rec = np.empty((nslots, nvox, 1 if statistics == 1 else 4), dtype=np.float32)
-    # one spare entry: tally.score writes bl[n] before it knows whether the voxel is new (no
-    # data-dependent branch), so with all nvox voxels listed it writes bl[nvox]; without the spare
-    # entry that write landed in the next slot's list (or past the array), which corrupted doses in
-    # small grids (1-D depth-dose phantoms) and broke thread invariance and the heap
-    bl = np.zeros((nslots, nvox + 1), dtype=np.int32 if nvox < 2**31 else np.int64)
+    bl = np.zeros((nslots, n_blocks(nvox)), dtype=np.uint8)
     cnt = np.zeros((nslots, 4), dtype=np.int64)
     transport.init_records(rec)
     return rec, bl, cnt
 
 
 class _Tallies:
-    """The float64 tallies of a run, reduced in two levels (see :func:`._kernels.tally.merge_wave`).
-
-    ``acc[v] = (total, total2, chunk sum, chunk sum2)``: the sum of the chunk sums folded so far,
-    and the sum of the chunk tagged ``chunk_of[v]`` (chunk number modulo ``CHUNK_TAGS``; ``NO_CHUNK``:
-    none), not yet in the total.
-    """
+    """The float64 totals of a run: ``t1`` (sum of the batch sums T_b, or of the per-history values)
+    and ``t2`` (sum of T_b^2 / n_b, or of the squares), MeV/g, each voxel's sums taken in batch
+    order (:func:`._kernels.tally.merge_wave`). At the end they become the result's arrays in place."""
 
     def __init__(self, nvox):
-        from ._kernels.tally import NO_CHUNK
-
-        self.acc = np.zeros((nvox, 4))
-        self.chunk_of = np.full(nvox, NO_CHUNK, dtype=np.uint8)
-
-    @staticmethod
-    def tag(c):
-        from ._kernels.tally import CHUNK_TAGS
-
-        return c % CHUNK_TAGS
+        self.t1 = np.zeros(nvox)
+        self.t2 = np.zeros(nvox)
 
     def set_total(self, total):
-        self.acc[:, 0:2] = total
+        self.t1[:] = total[:, 0]
+        self.t2[:] = total[:, 1]
 
-    def set_chunk(self, c, index, rows):
-        """Start chunk ``c`` from the sum ``rows`` of its first batches (a run resumed mid-chunk)."""
-        self.acc[index, 2:4] = rows
-        self.chunk_of[index] = self.tag(c)
+    def add_partial(self, index, rows):
+        """A chunk sum stored by an older checkpoint layout (a run resumed mid-chunk)."""
+        self.t1[index] += rows[:, 0]
+        self.t2[index] += rows[:, 1]
 
-    def rows(self, c):
-        """(voxels int64[n], float64[n, 2]): the sum of chunk ``c`` where it scored (0 elsewhere)."""
-        index = np.flatnonzero(self.chunk_of == self.tag(c))
-        return index, self.acc[index, 2:4]
-
-    def split(self, current):
-        """(sum over the chunks before chunk ``current``, sum of chunk ``current``), dense [voxel, 2];
-        ``current=None``: at a chunk end, everything is in the first."""
-        from ._kernels.tally import NO_CHUNK
-
-        cur = (self.chunk_of == self.tag(current)) if current is not None else np.zeros(len(self.acc), bool)
-        done = (self.chunk_of != NO_CHUNK) & ~cur
-        total = self.acc[:, 0:2].copy()
-        total[done] += self.acc[done, 2:4]
-        chunk_sum = np.zeros_like(total)
-        chunk_sum[cur] = self.acc[cur, 2:4]
-        return total, chunk_sum
-
-    def fold(self):
-        from ._kernels import transport
-
-        transport.fold_chunks(self.acc, self.chunk_of)
-
-    def finish(self):
-        """The total [voxel, 2] after folding the pending chunk sums."""
-        self.fold()
-        return np.ascontiguousarray(self.acc[:, 0:2])
+    def total(self):
+        """float64 [voxel, 2] copy (checkpoints)."""
+        return np.stack([self.t1, self.t2], axis=1)
 
 
 def _accumulate(k, first, last, tl, ebal, nparts, buffers, after_wave=None):
-    """Run batches ``first``..``last - 1`` into the tallies ``tl`` (:class:`_Tallies`).
+    """Run batches ``first``..``last - 1`` into the totals ``tl`` (:class:`_Tallies`).
 
-    Waves of ``len(rec)`` batches run in parallel; their float32 batch sums are merged in batch order
-    into the two-level float64 reduction, so that the bits of the total depend only on the seed, the
-    batches and the chunk size: not on the threads, on where a run was checkpointed and resumed, or
-    on which machine ran a chunk. ``ebal[b]`` receives batch b's energy-balance row;
-    ``after_wave(batches_done)`` is called after every wave.
+    Waves of ``len(rec)`` batches run in parallel; their float32 batch sums are added in batch order
+    into the float64 totals, so that the bits of the totals depend only on the seed and the batches:
+    not on the threads, nor on where a run was checkpointed and resumed. ``ebal[b]`` receives batch
+    b's energy-balance row; ``after_wave(batches_done)`` is called after every wave.
     """
     from ._kernels import transport
-    from ._kernels.tally import CHUNK_TAGS
 
     rec, bl, cnt = buffers
     nslots = rec.shape[0]
-    period = CHUNK_TAGS * k.chunk   # chunk tags repeat: fold every pending chunk sum at these batches
     b0 = first
     while b0 < last:
-        nb = min(nslots, last - b0, period - b0 % period)
-        if b0 % period == 0 and b0 > 0:
-            tl.fold()
+        nb = min(nslots, last - b0)
         transport.run_wave(k.pt, k.et, k.geo, k.src, k.opt, k.starts, b0, nb, rec, bl, cnt, ebal)
         inv_n = 1.0 / np.diff(k.starts[b0:b0 + nb + 1]).astype(np.float64)
-        transport.merge_wave(b0, nb, k.chunk, rec, bl, cnt, tl.acc, tl.chunk_of, nparts, inv_n)
+        transport.merge_wave(nb, rec, bl, cnt, tl.t1, tl.t2, nparts, inv_n)
         b0 += nb
         if after_wave is not None:
             after_wave(b0)
 
 
-def _dose_sums(tot, histories, batches, statistics, shape):
-    """(dose_sum Gy, dose_sum2 Gy^2), [z, y, x], from the float64 tallies of ``batches`` batches."""
-    if statistics == "batch":
-        # equivalent per-history sum of squares: N m^2 + (N - 1) sigma^2 with the per-history
-        # variance sigma^2 = (sum_b T_b^2/n_b - N m^2) / (B - 1) estimated from the batch sums, so that
-        # DoseResult's history formula gives the batch estimate of the variance of the mean
-        n = float(histories)
-        a1 = tot[:, 0]
-        if batches < 2:  # one batch (an early checkpoint): no spread to estimate; 100 % uncertainty
-            s2 = a1 * a1
-        else:
-            m = a1 / n
-            var_h = np.maximum(tot[:, 1] - n * m * m, 0.0) / (batches - 1)
-            s2 = n * m * m + (n - 1.0) * var_h
-        return (a1 * MEV_PER_G_TO_GY).reshape(shape), (s2 * MEV_PER_G_TO_GY**2).reshape(shape)
-    return (tot[:, 0] * MEV_PER_G_TO_GY).reshape(shape), (tot[:, 1] * MEV_PER_G_TO_GY**2).reshape(shape)
-
-
-def _energy_balance(ebal_rows, tot, mass):
+def _energy_balance(ebal_rows, scored):
     e = np.zeros(ebal_rows.shape[1])
     for row in ebal_rows:  # fixed (batch) order: bitwise reproducible
         e += row
@@ -510,7 +485,7 @@ def _energy_balance(ebal_rows, tot, mass):
         "deposited": float(e[1]),
         "escaped": float(e[2]),
         "below_cutoff": float(e[3]),
-        "scored": float(np.dot(tot[:, 0], mass)),
+        "scored": float(scored),
         "interactions": float(e[4]),
         "fictitious": float(e[5]),
         "transmitted_unscattered": float(e[6]),
@@ -599,6 +574,7 @@ def simulate(phantom, source, histories, seed=1, **options):
         et = pack_electron_tables(phantom.materials, **eopts)
     else:
         et = null_electron_tables()
+    primary, primary_rays = _primary_option(options, source, scoring, statistics, electrons)
     t_start = time.perf_counter()
     cpu_start = time.process_time()
 
@@ -608,17 +584,15 @@ def simulate(phantom, source, histories, seed=1, **options):
     from ._kernels.types import Options
     from .result import DoseResult
 
-    geo = pack_geometry(phantom)
+    from ._kernels.tally import finish_totals, max_density, scored_energy
+
+    geo = pack_geometry(phantom, electrons)
     nm = len(phantom.materials)
-    max_rho = np.zeros(nm)
-    idx = phantom.index.ravel()
-    rho = phantom.density.ravel()
-    for m in np.unique(idx):  # np.maximum.at is ~50x slower on large grids
-        max_rho[m] = rho[idx == m].max() if nm > 1 else rho.max()
-    pt = pack_photon_tables(phantom.materials, max_rho)
+    pt = pack_photon_tables(phantom.materials, max_density(geo.mat, geo.rho, nm))
     src = pack_source(source)
     opt = Options(seed=int(seed), scoring=0 if scoring == "kerma" else 1, photon_cutoff=float(cutoff),
-                  electrons=int(electrons), statistics=1 if statistics == "batch" else 0)
+                  electrons=int(electrons), statistics=1 if statistics == "batch" else 0,
+                  primary=1 if primary == "traced" else 0, primary_rays=float(primary_rays))
 
     nvox = phantom.index.size
     starts = np.array([(b * histories) // batches for b in range(batches + 1)], dtype=np.int64)
@@ -632,15 +606,16 @@ def simulate(phantom, source, histories, seed=1, **options):
     if electrons:
         opts.update({key: (bool(v) if isinstance(v, (bool, np.bool_)) else float(v))
                      for key, v in _electron_option_values(et).items()})
+    if primary == "traced":
+        opts.update(primary=primary, primary_rays=float(primary_rays))
+    volume = float(geo.dx * geo.dy * geo.dz)
     tl = _Tallies(nvox)
     ebal = np.zeros((batches, transport.NEBAL))
-    mass = phantom.voxel_mass().ravel()
     user_meta = dict(options.get("metadata") or {})
     if isinstance(source, PhaseSpaceSource):
         user_meta.setdefault("primaries_per_history", source.primaries_per_history)
 
     done0 = 0
-    partial = None   # (voxels, rows): the chunk sum a resumed run starts from, if mid-chunk
     ck = None
     if ckpt_path is not None:
         from . import checkpoint
@@ -653,20 +628,24 @@ def simulate(phantom, source, histories, seed=1, **options):
                 return state.result
             done0 = state.batches_done
             tl.set_total(state.total)
-            partial = state.partial
-            if partial is not None:
-                tl.set_chunk(done0 // chunk, *partial)
+            if state.partial is not None:
+                tl.add_partial(*state.partial)
             ebal[:done0] = state.energy_balance
             del state
 
     shape = phantom.shape
     t_run = None
 
-    def build(done, t, wall_s):
-        """The DoseResult of batches 0..done-1 with tallies ``t``."""
+    def build(done, t1, t2, wall_s, in_place=False):
+        """The DoseResult of batches 0..done-1 with totals ``t1``, ``t2`` (MeV/g); ``in_place``: they
+        become the result's arrays (no copy: the end of the run)."""
         run_s = time.perf_counter() - t_run
         n = int(starts[done])
-        dose_sum, dose_sum2 = _dose_sums(t, n, done, statistics, shape)
+        scored = scored_energy(t1, geo.rho, volume)
+        if not in_place:
+            t1, t2 = t1.copy(), t2.copy()
+        finish_totals(t1, t2, n, done, statistics == "batch", MEV_PER_G_TO_GY)
+        dose_sum, dose_sum2 = t1.reshape(shape), t2.reshape(shape)
         meta = dict(user_meta)
         meta.update(transport_s=run_s,
                     histories_per_s=(n - int(starts[done0])) / run_s if run_s > 0 else 0.0)
@@ -676,7 +655,7 @@ def simulate(phantom, source, histories, seed=1, **options):
             meta["dask_workers"] = len(client.scheduler_info().get("workers", {}))
         timing = {"wall_s": wall_s, "cpu_s": time.process_time() - cpu_start, "compile_s": compile_s}
         return DoseResult(dose_sum, dose_sum2, n, phantom, source=source.describe(), options=opts,
-                          energy_balance=_energy_balance(ebal[:done], t, mass), seed=seed, batches=done,
+                          energy_balance=_energy_balance(ebal[:done], scored), seed=seed, batches=done,
                           timing=timing, metadata=meta)
 
     last_ck = done0
@@ -688,14 +667,8 @@ def simulate(phantom, source, histories, seed=1, **options):
         elif progress:
             print(f"\riortmc: {int(starts[done])}/{histories} histories", end="", file=sys.stderr)
         if ck is not None and done < batches and done - last_ck >= ck.every:
-            if client is None:
-                total, chunk_sum = tl.split(done // chunk if done % chunk else None)
-                view = total + chunk_sum
-            else:  # chunk ends only: the chunk sum is zero
-                total, chunk_sum, view = tot_dask, None, tot_dask
-            ck.write(build(done, view, time.perf_counter() - t_start), done, ebal[:done], total=total,
-                     chunk_sum=chunk_sum)
-            del total, chunk_sum, view
+            ck.write(build(done, tl.t1, tl.t2, time.perf_counter() - t_start), done, ebal[:done],
+                     total=tl.total())
             last_ck = done
 
     t_compile = time.perf_counter()
@@ -705,9 +678,7 @@ def simulate(phantom, source, histories, seed=1, **options):
         if not _COMPILED:
             transport.run_wave(pt, et, geo, src, opt, starts, 0, 0, *_buffers(1, 0), ebal)
             t0 = _Tallies(0)
-            transport.merge_wave(0, 0, 1, *_buffers(1, 0), t0.acc, t0.chunk_of, 1, np.ones(1))
-            transport.fold_chunks(t0.acc, t0.chunk_of)
-            transport.add_rows(t0.acc, np.zeros(0, dtype=np.int64), t0.acc[:, :2].copy())
+            transport.merge_wave(0, *_buffers(1, 0), t0.t1, t0.t2, 1, np.ones(1))
             _COMPILED = True
         compile_s = time.perf_counter() - t_compile
         t_run = time.perf_counter()
@@ -717,14 +688,13 @@ def simulate(phantom, source, histories, seed=1, **options):
 
         compile_s = 0.0
         t_run = time.perf_counter()
-        tot_dask = np.ascontiguousarray(tl.acc[:, 0:2])   # chunk sums are added straight to the total
-        tl = None
-        distributed.run_chunks(client, k, done0, tot_dask, partial, ebal,
-                               threads if threads_given else None, after)
+        distributed.run_chunks(client, k, done0, tl, ebal, threads if threads_given else None, after)
     if progress is True:
         print(file=sys.stderr)
-    tot = tl.finish() if client is None else tot_dask
-    result = build(batches, tot, time.perf_counter() - t_start)
+    t1, t2 = tl.t1, tl.t2
+    del tl
+    result = build(batches, t1, t2, time.perf_counter() - t_start, in_place=True)
+    del t1, t2
     if ck is not None:
         ck.write(result, batches, ebal)
     return result

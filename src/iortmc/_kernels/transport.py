@@ -23,7 +23,9 @@ from .photon import (ELECTRON_MASS, isotropic, rotate, sample_compton, sample_fl
 from .beam import _sample_energy as sample_source_energy, sample_beam_particle
 from .electron import transport_electron
 from .rng import seed_history, uniform
-from .tally import add_rows, end_batch, fold_chunks, init_records, merge_wave, score  # noqa: F401  (re-exported)
+from .tally import (BLOCK_SHIFT, add_batch_rows, end_batch, init_records, merge_wave,  # noqa: F401
+                    score, take_rows)  # (re-exported)
+from .primary import trace_primary
 from .voxels import _voxel_coord, enter_box, inside  # noqa: F401  (re-exported)
 
 # The two hottest functions are compiled without numba's reference counting (the private ``_nrt``
@@ -92,8 +94,6 @@ def walk_kerma(mat, rho, mu_total, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y,
     batch = cnt[3] == 1
     single = kf.shape[0] == 1          # one material: no material look-up per step
     kf0 = kf[0]
-    nbl = bl.shape[0]
-    nlist = cnt[1]
     nfict = 0
     escaped = False
     if u > 0.0:
@@ -150,15 +150,10 @@ def walk_kerma(mat, rho, mu_total, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y,
         if seg > 0.0:
             value = (kf0 if single else kf[mat[vox]]) * seg
             if batch:
-                a = rec[vox, 0]
-                if a == 0.0 and nlist < nbl:
-                    bl[nlist] = vox
-                    nlist += 1
-                rec[vox, 0] = a + value
+                rec[vox, 0] += value
+                bl[vox >> BLOCK_SHIFT] = 1
             else:
-                cnt[1] = nlist
                 score(vox, value, hf, hbase, rec, bl, cnt)
-                nlist = cnt[1]
         if real:
             t += left
             mu_real = rho[vox] * lerp2(mu_total, mat[vox], ie, fe)
@@ -191,7 +186,6 @@ def walk_kerma(mat, rho, mu_total, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y,
                 if k < 0 or k >= nz:
                     escaped = True
                     break
-    cnt[1] = nlist
     return escaped, t, i, j, k, vox, nfict
 
 
@@ -209,6 +203,9 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
     ny = geo.ny
     nz = geo.nz
     kerma = opt.scoring == 0
+    # primary kerma computed by ray tracing (primary.py): the primary's first flight only locates its
+    # first interaction (Woodcock jumps, no scoring)
+    traced = opt.primary == 1
     nmat = pt.mu_total.shape[0]
     inv_vol = 1.0 / (geo.dx * geo.dy * geo.dz)
     if not inside(geo, x, y, z):
@@ -229,12 +226,12 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
         vox = (k * ny + j) * nx + i
         if E < opt.photon_cutoff:
             ebal[3] += E
-            score(vox, E * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+            score(vox, E * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
             return
         ie, fe = energy_index(pt, E)
         mu_maj = lerp1(pt.majorant, ie, fe)
         escaped = False
-        if kerma:
+        if kerma and not (primary and traced):
             for m in range(nmat):
                 kf[m] = E * lerp2(pt.mu_en, m, ie, fe) * inv_vol
             escaped, t, i, j, k, vox, nfict = walk_kerma(
@@ -314,12 +311,12 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
                 # the binding energy not carried off by fluorescence is deposited on the spot
                 local -= E - binding
                 ebal[1] += local
-                score(vox, local * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+                score(vox, local * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
                 transport_electron(et, geo, x, y, z, u, v, w, E - binding, -1.0, s, hf, hbase, rec, bl,
                                    cnt, ebal, stack, estack)
             elif not kerma:
                 ebal[1] += local
-                score(vox, local * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+                score(vox, local * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
             return
         r -= p_photo
         p_rayl = lerp2(pt.mu_rayl, m, ie, fe)
@@ -343,7 +340,7 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
                                    cnt, ebal, stack, estack)
             elif not kerma:
                 ebal[1] += E - Ep
-                score(vox, (E - Ep) * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+                score(vox, (E - Ep) * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
             E = Ep
             u, v, w = rotate(u, v, w, cost, phi)
             continue
@@ -362,13 +359,13 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
         # kerma approximation: charged particles deposit locally, annihilation photons at the site
         if not kerma:
             ebal[1] += local
-            score(vox, local * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+            score(vox, local * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
         au, av, aw = isotropic(s)
         for sign in (1.0, -1.0):
             n = int(stack[0, 0]) + 1
             if n >= _STACK:
                 ebal[3] += ELECTRON_MASS
-                score(vox, ELECTRON_MASS * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+                score(vox, ELECTRON_MASS * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
                 continue
             stack[n, 0] = x
             stack[n, 1] = y
@@ -448,6 +445,8 @@ def run_batch(pt, et, geo, src, opt, h0, h1, rec, bl, cnt, ebal):
                 transport_photon(pt, geo, opt, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3],
                                  stack[n, 4], stack[n, 5], stack[n, 6], False, s, hf, 0.0,
                                  rec, bl, cnt, ebal, stack, kf, et, estack)
+    if opt.primary == 1:
+        trace_primary(pt, geo, src, opt, h0, h1 - h0, rec, bl, cnt)
     end_batch(rec, bl, cnt)
 
 

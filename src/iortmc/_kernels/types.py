@@ -55,7 +55,8 @@ class Geometry(NamedTuple):
     z0: float
     mat: np.ndarray             # (nvox,) uint8 (int32 past 255 materials), flat [z, y, x]
     rho: np.ndarray             # (nvox,) float64 g/cm3
-    inv_mass: np.ndarray        # (nvox,) 1/(rho V) in 1/g
+    inv_mass: np.ndarray        # (nvox,) 1/(rho V) in 1/g, for the electron engine; photon-only runs
+                                # pass a 1-element placeholder (photons use 1/(rho V) directly)
 
 
 class SourceData(NamedTuple):
@@ -84,3 +85,5 @@ class Options(NamedTuple):
     photon_cutoff: float        # MeV
     electrons: int              # 1: photon-made electrons and positrons are transported
     statistics: int             # 0: history by history, 1: batch statistics
+    primary: int = 0            # 1: primary kerma by ray tracing (primary.py), Monte Carlo after it
+    primary_rays: float = 0.0   # rays per history of the ray-traced primary
