@@ -35,9 +35,12 @@ _FF_NQ = 480          # q = x^2 grid for the Rayleigh cumulative
 _ELECTRON_OPTIONS = {"ecut", "ae", "ap", "estepe", "ms_strength", "hard_collisions", "bremsstrahlung",
                      "multiple_scattering"}
 _KNOWN_OPTIONS = {"threads", "batches", "scoring", "photon_cutoff", "progress", "metadata",
-                  "electrons", "statistics", "primary", "primary_rays"} | _ELECTRON_OPTIONS
+                  "electrons", "statistics", "primary", "primary_rays", "roulette_radius",
+                  "roulette_survival"} | _ELECTRON_OPTIONS
 #: Rays of the ray-traced primary per history (``primary="traced"``).
 DEFAULT_PRIMARY_RAYS = 1.0
+#: Survival probability per shell of the far-field Russian roulette (``roulette_radius``).
+DEFAULT_ROULETTE_SURVIVAL = 0.5
 # how a run is executed (chunking, checkpoints, Dask): validated by _run_options
 _RUN_OPTIONS = {"chunk", "checkpoint", "checkpoint_every", "resume", "client"}
 _KNOWN_OPTIONS = _KNOWN_OPTIONS | _RUN_OPTIONS
@@ -371,6 +374,36 @@ def _primary_option(options, source, scoring, statistics, electrons):
     return primary, rays
 
 
+def _roulette_option(options, source, scoring, electrons):
+    """Validate ``roulette_radius`` and ``roulette_survival``; returns (radius cm or 0, survival)."""
+    radius = options.get("roulette_radius")
+    surv = options.get("roulette_survival")
+    if radius is None:
+        if surv is not None:
+            raise InputError("roulette_survival needs roulette_radius (cm), the width of the shells")
+        return 0.0, 1.0
+    try:
+        radius = float(radius)
+    except (TypeError, ValueError):
+        raise InputError(f"roulette_radius must be a distance in cm, got {radius!r}") from None
+    if not math.isfinite(radius) or radius <= 0.0:
+        raise InputError(f"roulette_radius must be > 0 cm, got {radius}")
+    surv = DEFAULT_ROULETTE_SURVIVAL if surv is None else surv
+    try:
+        surv = float(surv)
+    except (TypeError, ValueError):
+        raise InputError(f"roulette_survival must be a probability, got {surv!r}") from None
+    if not (0.01 <= surv <= 1.0):
+        raise InputError(f"roulette_survival must be between 0.01 and 1, got {surv}")
+    if type(source) not in (PointSource, PencilBeam):
+        raise InputError("roulette_radius needs a photon PointSource or PencilBeam (the shells are "
+                         f"centred on it), got {type(source).__name__}")
+    if scoring != "kerma" or electrons:
+        raise InputError("roulette_radius is for scoring='kerma' without electron transport, got "
+                         f"scoring={scoring!r}, electrons={electrons}")
+    return radius, surv
+
+
 # ---------------------------------------------------------------------------- driver
 _COMPILED = False
 
@@ -575,6 +608,7 @@ def simulate(phantom, source, histories, seed=1, **options):
     else:
         et = null_electron_tables()
     primary, primary_rays = _primary_option(options, source, scoring, statistics, electrons)
+    rr_radius, rr_survival = _roulette_option(options, source, scoring, electrons)
     t_start = time.perf_counter()
     cpu_start = time.process_time()
 
@@ -592,7 +626,9 @@ def simulate(phantom, source, histories, seed=1, **options):
     src = pack_source(source)
     opt = Options(seed=int(seed), scoring=0 if scoring == "kerma" else 1, photon_cutoff=float(cutoff),
                   electrons=int(electrons), statistics=1 if statistics == "batch" else 0,
-                  primary=1 if primary == "traced" else 0, primary_rays=float(primary_rays))
+                  primary=1 if primary == "traced" else 0, primary_rays=float(primary_rays),
+                  rr_radius=rr_radius, rr_survival=rr_survival,
+                  rr_x=float(src.position[0]), rr_y=float(src.position[1]), rr_z=float(src.position[2]))
 
     nvox = phantom.index.size
     starts = np.array([(b * histories) // batches for b in range(batches + 1)], dtype=np.int64)
@@ -608,6 +644,8 @@ def simulate(phantom, source, histories, seed=1, **options):
                      for key, v in _electron_option_values(et).items()})
     if primary == "traced":
         opts.update(primary=primary, primary_rays=float(primary_rays))
+    if rr_radius > 0.0:
+        opts.update(roulette_radius=rr_radius, roulette_survival=rr_survival)
     volume = float(geo.dx * geo.dy * geo.dz)
     tl = _Tallies(nvox)
     ebal = np.zeros((batches, transport.NEBAL))

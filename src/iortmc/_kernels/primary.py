@@ -135,10 +135,13 @@ def random_rotation(s):
 
 
 @njit(cache=True)
-def trace_ray(mat, rho, mut, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y, z, u, v, w, weight, s, rec, bl):
+def trace_ray(mat, rho, mut, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y, z, u, v, w, weight, s, rec, bl,
+              rr_next, rr_step, rr_survival):
     """Add ``weight`` times the primary kerma integral along the ray from (x, y, z) (inside the grid)
     along (u, v, w) to the batch sums ``rec[:, 0]``; ``mut[m]`` (1/cm per g/cm3) and ``kf[m]`` are
-    the material's mass attenuation coefficient and E (mu_en/rho) / V at the ray's energy."""
+    the material's mass attenuation coefficient and E (mu_en/rho) / V at the ray's energy. Past the
+    distances ``rr_next``, ``rr_next + rr_step``, ... the ray plays Russian roulette (survival
+    ``rr_survival``, weight divided by it)."""
     single = kf.shape[0] == 1
     i = _voxel_coord(x, x0, dx, nx)
     j = _voxel_coord(y, y0, dy, ny)
@@ -213,6 +216,12 @@ def trace_ray(mat, rho, mut, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y, z, u,
                 if uniform(s) < 0.5:
                     return
                 trans *= 2.0
+            if t >= rr_next:
+                if uniform(s) >= rr_survival:
+                    return
+                trans /= rr_survival
+                level /= rr_survival
+                rr_next += rr_step
         if tmx <= tmy and tmx <= tmz:
             i += sx
             tmx += tdx
@@ -279,6 +288,7 @@ def trace_primary(pt, geo, src, opt, h0, nh, rec, bl, cnt):
         x = src.position[0]
         y = src.position[1]
         z = src.position[2]
+        t = 0.0
         if not inside(geo, x, y, z):
             t = enter_box(geo, x, y, z, u, v, w)
             if t < 0.0:
@@ -286,9 +296,14 @@ def trace_primary(pt, geo, src, opt, h0, nh, rec, bl, cnt):
             x += u * t
             y += v * t
             z += w * t
+        if opt.rr_radius > 0.0:     # the next shell boundary past the entry point, from there
+            rr_next = opt.rr_radius * (math.floor(t / opt.rr_radius) + 1.0) - t
+        else:
+            rr_next = _BIG
         ie, fe = _energy_index(pt, E)
         for m in range(nmat):
             mut[m] = pt.mu_total[m, ie] + fe * (pt.mu_total[m, ie + 1] - pt.mu_total[m, ie])
             kf[m] = E * (pt.mu_en[m, ie] + fe * (pt.mu_en[m, ie + 1] - pt.mu_en[m, ie])) * inv_vol
         trace_ray(geo.mat, geo.rho, mut, kf, geo.nx, geo.ny, geo.nz, geo.x0, geo.y0, geo.z0, geo.dx,
-                  geo.dy, geo.dz, x, y, z, u, v, w, weight, s, rec, bl)
+                  geo.dy, geo.dz, x, y, z, u, v, w, weight, s, rec, bl, rr_next, opt.rr_radius,
+                  opt.rr_survival)

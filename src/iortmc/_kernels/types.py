@@ -87,3 +87,10 @@ class Options(NamedTuple):
     statistics: int             # 0: history by history, 1: batch statistics
     primary: int = 0            # 1: primary kerma by ray tracing (primary.py), Monte Carlo after it
     primary_rays: float = 0.0   # rays per history of the ray-traced primary
+    # Russian roulette beyond shells of radius rr_radius, 2 rr_radius, ... about (rr_x, rr_y, rr_z):
+    # a photon interacting in shell k plays to weight rr_survival**-k (0: off; kerma only)
+    rr_radius: float = 0.0
+    rr_survival: float = 1.0
+    rr_x: float = 0.0
+    rr_y: float = 0.0
+    rr_z: float = 0.0
