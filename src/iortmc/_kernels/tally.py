@@ -204,6 +204,8 @@ def finish_totals(tot1, tot2, histories, batches, batch_stats, scale):
     n = np.float64(histories)
     for v in prange(tot1.shape[0]):
         a1 = tot1[v]
+        if a1 == 0.0 and tot2[v] == 0.0:
+            continue        # stays 0 (and a page never scored in stays unwritten: no memory)
         if batch_stats:
             if batches < 2:
                 s2 = a1 * a1

@@ -53,7 +53,7 @@ class Geometry(NamedTuple):
     x0: float
     y0: float
     z0: float
-    mat: np.ndarray             # (nvox,) uint8 (int32 past 255 materials), flat [z, y, x]
+    mat: np.ndarray             # (nvox,) int32 material index, flat [z, y, x]
     rho: np.ndarray             # (nvox,) float64 g/cm3
     inv_mass: np.ndarray        # (nvox,) 1/(rho V) in 1/g, for the electron engine; photon-only runs
                                 # pass a 1-element placeholder (photons use 1/(rho V) directly)
