@@ -208,8 +208,10 @@ def trace_ray(mat, rho, mut, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y, z, u,
                 kfm = kf[m]
             mu = rho[vox] * mu_m
             em = math.expm1(-mu * seg)          # exp(-mu l) - 1
-            rec[vox, 0] += kfm * trans * (-em / mu)
-            bl[vox >> BLOCK_SHIFT] = 1
+            a = rec[vox, 0]
+            if a == 0.0:            # first score of the batch here: flag the block
+                bl[vox >> BLOCK_SHIFT] = 1
+            rec[vox, 0] = a + kfm * trans * (-em / mu)
             trans *= 1.0 + em
             t = tnext
             if trans < level:

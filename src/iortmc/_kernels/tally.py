@@ -12,8 +12,9 @@ own float32 record array ``rec[slot]``:
   (exact in float32 below 2**24, which simulate() guarantees). A history that scores in a voxel last
   scored by an earlier one first folds that history's sum into s1 and s2 (lazily, per voxel).
 
-Every score also sets the voxel's block flag ``bl[vox >> BLOCK_SHIFT] = 1`` (blocks of 64 voxels;
-``bl`` holds a byte per block and slot, a few hundred kB for a whole CT). At the end of a wave,
+A score sets the voxel's block flag ``bl[vox >> BLOCK_SHIFT] = 1`` (blocks of 8 voxels; ``bl``
+holds a byte per block and slot, 6.5 MB for a 512 x 512 x 200 CT); the hot loops (the kerma walk and
+the ray tracer) set it only when the voxel's batch sum was still zero. At the end of a wave,
 :func:`merge_wave` sweeps the flagged blocks, adds the slots' batch sums into the float64 totals
 ``tot1`` and ``tot2`` in batch order and clears them: a streaming pass over the scored voxels, with
 no per-batch voxel lists, no sorting and no random access beyond the walk's. Batch statistics
@@ -106,14 +107,13 @@ def merge_wave(nb, rec, bl, cnt, tot1, tot2, nparts, inv_n):
                 bl[q, b] = 0
                 r = rec[q]
                 if cnt[q, 3] == 1:
+                    # branch-free (vectorisable): adding a zero leaves a total's bits unchanged
                     w = inv_n[q]
                     for v in range(v0, v1):
-                        a = r[v, 0]
-                        if a != 0.0:
-                            x = np.float64(a)
-                            tot1[v] += x
-                            tot2[v] += x * x * w
-                            r[v, 0] = 0.0
+                        x = np.float64(r[v, 0])
+                        tot1[v] += x
+                        tot2[v] += x * x * w
+                        r[v, 0] = 0.0
                 else:
                     for v in range(v0, v1):
                         a = r[v, 1]

@@ -150,8 +150,10 @@ def walk_kerma(mat, rho, mu_total, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y,
         if seg > 0.0:
             value = (kf0 if single else kf[mat[vox]]) * seg
             if batch:
-                rec[vox, 0] += value
-                bl[vox >> BLOCK_SHIFT] = 1
+                a = rec[vox, 0]
+                if a == 0.0:        # first score of the batch here: flag the block
+                    bl[vox >> BLOCK_SHIFT] = 1
+                rec[vox, 0] = a + value
             else:
                 score(vox, value, hf, hbase, rec, bl, cnt)
         if real:
