@@ -25,7 +25,7 @@ __all__ = ["simulate", "pack_photon_tables", "MEV_PER_G_TO_GY", "DEFAULT_BATCHES
 #: 1 MeV/g in Gy (J/kg).
 MEV_PER_G_TO_GY = 1.602176634e-10
 DEFAULT_BATCHES = 100
-#: Batches per chunk: the second level of the tally reduction, the checkpoint and Dask task unit.
+#: Batches per chunk: the Dask task unit.
 DEFAULT_CHUNK = 10
 KERMA_DEFAULT_BELOW_MEV = 0.2
 _HINT_CELLS = 4096
@@ -552,10 +552,9 @@ def simulate(phantom, source, histories, seed=1, **options):
     batches : int, optional
         Number of batches (default 100, at most ``histories``); the unit of parallel work.
     chunk : int, optional
-        Batches per chunk (default 10): the tallies of a chunk's batches are summed from zero in
-        batch order, and the chunk sums are added to the total in chunk order. Chunks are the unit of
-        a Dask task; the result is bitwise identical for any ``threads``, with or without ``client``
-        and after a resume, for the same ``seed``, ``batches`` and ``chunk``.
+        Batches per chunk (default 10): the unit of a Dask task. The batches' tallies are added in
+        batch order, so the result is bitwise identical for any ``threads``, with or without
+        ``client`` and after a resume, for the same ``seed`` and ``batches``.
     scoring : {"kerma", "analog"}, optional
         ``kerma``: collision-kerma track-length estimator (default for photon sources whose maximum
         energy is below 200 keV, where secondary electrons travel < 0.3 mm); ``analog``: energy
@@ -576,6 +575,19 @@ def simulate(phantom, source, histories, seed=1, **options):
         the spread of the batch sums (no per-history bookkeeping in the voxel walk, about twice as
         fast for kerma scoring; needs >= 2 batches, 100 by default). Default: ``batch`` for kerma
         scoring, ``history`` otherwise. The dose itself is the same either way.
+    primary : {"sampled", "traced"}, optional
+        ``traced``: the collision kerma of the unscattered photons of a photon ``PointSource`` or
+        ``PencilBeam`` is computed by ray tracing through the phantom (exact along each ray,
+        randomised quadrature over directions and energies, unbiased), and Monte Carlo samples
+        only what follows a primary's first interaction; needs kerma scoring and batch statistics
+        (docs/photon-physics.md). Default ``sampled``.
+    primary_rays : float, optional
+        Rays per history of ``primary="traced"`` (default 1).
+    roulette_radius, roulette_survival : float, optional
+        Far-field Russian roulette (kerma scoring, photon point source or pencil beam): photons
+        interacting in the k-th shell of width ``roulette_radius`` cm around the source survive to
+        the weight ``roulette_survival**-k`` (default survival 0.5). Unbiased; fewer, heavier
+        photons far from the source. Off by default.
     checkpoint : str or path, optional
         Result file that the run keeps up to date: every ``checkpoint_every`` batches it is
         replaced atomically by a checkpoint (an iortmc result of the histories done so far plus the
