@@ -1,10 +1,10 @@
-"""Scaling benchmark of issue 7: local threads 1 and 2, and Dask with 2 local worker processes.
+"""Scaling benchmark: local threads 1 and 2, and Dask with 2 local worker processes.
 
 The 50 keV point source at the centre of the 200^3 water cube in 1 mm voxels (``conftest.py``),
 kerma scoring, seed 7, 100 batches in chunks of 10. Reported per test, in ``benchmark.extra_info``:
 ``histories_per_s`` over the transport (``metadata["transport_s"]``: for Dask, from submitting the
-chunk tasks to the last chunk sum added, which includes sending the packed problem to the workers
-and the chunk sums back, but not starting the cluster or loading the kernels in the workers, which a
+chunk tasks to the last batch added, which includes sending the packed problem to the workers and
+the batches' sums back, but not starting the cluster or loading the kernels in the workers, which a
 warm-up run does first). The Dask result is checked to equal the local one bit for bit.
 
 Run: ``python3 -m pytest benchmarks/test_bench_scale.py --benchmark-enable``. Needs the ``dask``

@@ -1,5 +1,5 @@
 """Electron condensed-history transport: CSDA range, energy balance, Fano cavity, backscatter,
-step-size independence. Uses the test driver ``iortmc._kernels.electron.run_electrons``.
+step-size independence. Uses the test driver ``iortmc.transport._kernels.electron.run_electrons``.
 
 References are cited per test. Long variants are marked ``slow``.
 """

@@ -10,9 +10,9 @@ packed source and physics tables). At the end the file is replaced by the finish
 ``/checkpoint`` group keeps the identity and the energy-balance rows but no running sums.
 
 ``simulate(..., checkpoint="run.h5", resume=True)`` (or :func:`iortmc.resume`, which rebuilds the problem
-from the file) continues from the last checkpoint. Because the tallies are reduced in two fixed
-levels (batches into chunk sums, chunk sums into the total; :func:`iortmc.transport.engine._accumulate`),
-the resumed result equals an uninterrupted run with the same seed, batches and chunk bit for bit.
+from the file) continues from the last checkpoint. Because the batches' tallies are added in batch
+order into exact float64 running sums (:func:`iortmc.transport.engine._accumulate`), the resumed result
+equals an uninterrupted run with the same seed and batches bit for bit.
 A checkpoint of another problem is refused with an :class:`~iortmc.errors.InputError` that names
 what differs. The file format is in ``docs/hdf5-format.md``; the guarantees in
 ``docs/distributed.md``.
@@ -266,10 +266,10 @@ def _write_group(f, ident, every, done, ebal_rows, total, chunk_sum, shape) -> N
     kw = dict(chunks=True, compression="gzip", compression_opts=1, shuffle=True)
     partial = np.zeros((1, 2)) if chunk_sum is None else chunk_sum
     for name, arr, col, units, text in (
-            ("total_sum", total, 0, "MeV/g", "sum over the finished chunks of the chunk sums"),
+            ("total_sum", total, 0, "MeV/g", "sum in batch order over the finished batches"),
             ("total_sum2", total, 1, "(MeV/g)^2", "second-moment tally, summed like total_sum"),
-            ("chunk_sum", partial, 0, "MeV/g", "sum over the finished batches of the current chunk"),
-            ("chunk_sum2", partial, 1, "(MeV/g)^2", "second-moment tally of the current chunk")):
+            ("chunk_sum", partial, 0, "MeV/g", "zero (kept for the layout)"),
+            ("chunk_sum2", partial, 1, "(MeV/g)^2", "zero (kept for the layout)")):
         data = (np.zeros(shape) if arr.shape[0] != int(np.prod(shape))
                 else np.ascontiguousarray(arr[:, col]).reshape(shape))
         d = g.create_dataset(name, data=data, **kw)

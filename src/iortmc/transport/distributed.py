@@ -2,11 +2,11 @@
 
 The batches of a run are grouped into chunks of ``chunk`` batches (an option of
 :func:`iortmc.simulate`, 10 by default). Each chunk is one Dask task: the worker runs the chunk's
-batches with its numba threads, sums their tallies from zero in batch order into a float64 chunk
-sum and returns it with the chunk's energy-balance rows. The client adds the chunk sums to the total
-in chunk order, exactly as a local run does (:func:`iortmc.transport.engine._accumulate`), so a distributed
-run gives the same bits as a local run with the same seed, batches and chunk, whatever the number of
-workers, the order in which tasks finish, or the workers that died on the way: Dask reruns the task of
+batches with its numba threads and returns each batch's sums where it scored (float32 rows, as the
+local run's batch buffers hold them) with the chunk's energy-balance rows. The client adds the
+batches to the float64 totals in batch order, with the arithmetic of a local run
+(:func:`iortmc.transport.engine._accumulate`), so a distributed run gives the same bits as a local run with
+the same seed and batches, whatever the number of workers, the order in which tasks finish, or the workers that died on the way: Dask reruns the task of
 a lost worker (``distributed.scheduler.allowed-failures``, 3 by default) and the client takes exactly
 one result per chunk, so no batch is counted twice or lost.
 
@@ -65,16 +65,17 @@ def _worker_threads() -> int:
         return 1
 
 
-def _run_chunk(token, problem, first, last, partial, threads):
-    """Dask task: batches ``first``..``last - 1`` (within one chunk) into a float64 chunk sum.
+def _run_chunk(token, problem, first, last, threads):
+    """Dask task: batches ``first``..``last - 1`` (within one chunk).
 
-    Returns ``(voxels int64[n], chunk sums float64[n, 2], energy-balance rows float64[last - first, 8])``:
-    the chunk sum of the ``n`` voxels the chunk scored in (the others are zero).
+    Returns ``(rows, energy-balance rows float64[last - first, 8])`` with ``rows`` a list of one
+    ``(voxels int64[n], float32[n, 2])`` per batch: the batch's sums in the ``n`` voxels it scored
+    (:func:`iortmc.transport._kernels.tally.take_rows`).
     """
     import numba
 
     from ._kernels import transport
-    from .engine import _accumulate, _buffers, _Tallies
+    from .engine import _buffers
 
     with _LOCK:
         k = _PROBLEMS.get(token)
@@ -87,22 +88,27 @@ def _run_chunk(token, problem, first, last, partial, threads):
         c = first // k.chunk
         if (last - 1) // k.chunk != c:
             raise ValueError(f"batches {first}..{last - 1} span more than one chunk of {k.chunk}")
-        tl = _Tallies(k.nvox)   # within one chunk nothing is folded: the total stays zero
-        if partial is not None:
-            tl.set_chunk(c, *partial)
         ebal = np.zeros((k.batches, transport.NEBAL))
-        _accumulate(k, first, last, tl, ebal, n, _buffers(min(n, last - first), k.nvox, k.opt.statistics))
-        index, rows = tl.rows(c)
-        return index, rows, ebal[first:last].copy()
+        rec, bl, cnt = _buffers(min(n, last - first), k.nvox, k.opt.statistics)
+        batch = k.opt.statistics == 1
+        out = []
+        b0 = first
+        while b0 < last:
+            nb = min(rec.shape[0], last - b0)
+            transport.run_wave(k.pt, k.et, k.geo, k.src, k.opt, k.starts, b0, nb, rec, bl, cnt, ebal)
+            for q in range(nb):
+                out.append(transport.take_rows(rec[q], bl[q], batch))
+            b0 += nb
+        return out, ebal[first:last].copy()
 
 
-def run_chunks(client, kernels, first, tot, partial, ebal, threads, after) -> None:
+def run_chunks(client, kernels, first, tallies, ebal, threads, after) -> None:
     """Run batches ``first``..``kernels.batches - 1`` on ``client``'s cluster, one task per chunk.
 
-    Chunk sums are added into ``tot`` in chunk order as they are gathered (at most one chunk sum is
-    held on the client); ``partial`` (voxels, rows) is the sum of the batches of ``first``'s chunk
-    done before ``first`` (a run resumed mid-chunk, else None): it goes to the first task. ``after(batches_done)`` is called after each
-    chunk (progress, checkpoints).
+    The batches' sums are added into ``tallies`` (:class:`iortmc.transport.engine._Tallies`) in batch order
+    as the chunks are gathered (at most one chunk's rows are held on the client); the first range
+    may start inside a chunk (a run resumed from a checkpoint). ``after(batches_done)`` is called
+    after each chunk (progress, checkpoints).
     """
     from ._kernels import transport
 
@@ -111,17 +117,20 @@ def run_chunks(client, kernels, first, tot, partial, ebal, threads, after) -> No
     [problem] = client.scatter([kernels], broadcast=True, hash=False)
     ranges = chunk_ranges(first, kernels.batches, kernels.chunk)
     futures = []
-    for i, (b0, b1) in enumerate(ranges):
-        start = partial if i == 0 else None   # resumed mid-chunk: continue from the stored chunk sum
-        futures.append(client.submit(_run_chunk, token, problem, b0, b1, start, threads, pure=False,
+    for b0, b1 in ranges:
+        futures.append(client.submit(_run_chunk, token, problem, b0, b1, threads, pure=False,
                                      key=f"iortmc-chunk-{token}-{b0}"))
+    batch = kernels.opt.statistics == 1
+    starts = kernels.starts
     try:
         for (b0, b1), fut in zip(ranges, futures):
-            index, sums, rows = fut.result()
-            ebal[b0:b1] = rows
-            transport.add_rows(tot, index, sums)  # tot += chunk sum, in chunk order
+            rows, eb = fut.result()
+            ebal[b0:b1] = eb
+            for b, (index, sums) in zip(range(b0, b1), rows):
+                inv_n = 1.0 / float(starts[b + 1] - starts[b])
+                transport.add_batch_rows(tallies.t1, tallies.t2, index, sums, batch, inv_n)
             fut.release()
-            del index, sums
+            del rows
             after(b1)
     finally:  # on an error or an interrupt, do not leave the remaining chunks running
         for fut in [*futures, problem]:

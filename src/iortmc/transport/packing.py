@@ -160,7 +160,10 @@ def pack_photon_tables(materials, max_density):
     )
 
 
-def pack_geometry(phantom):
+def pack_geometry(phantom, electrons: bool = True):
+    """The kernel's Geometry. ``mat`` and ``rho`` are views of the phantom's arrays; ``inv_mass``
+    (1/(rho V), 8 bytes a voxel) is only built for the electron engine (``electrons``), photons
+    compute it."""
     from ._kernels.types import Geometry
 
     nz, ny, nx = phantom.shape
@@ -169,10 +172,12 @@ def pack_geometry(phantom):
     rho = np.ascontiguousarray(phantom.density.ravel(), dtype=np.float64)
     return Geometry(nx=int(nx), ny=int(ny), nz=int(nz), dx=float(dx), dy=float(dy), dz=float(dz),
                     x0=float(x0), y0=float(y0), z0=float(z0),
-                    mat=np.ascontiguousarray(phantom.index.ravel(),
-                                             dtype=np.uint8 if len(phantom.materials) <= 255 else np.int32),
+                    # a view of the phantom's int32 indices: a copy in one byte would cost a byte a
+                    # voxel more memory, for little speed (single-material phantoms never read it
+                    # in the voxel walk)
+                    mat=np.ascontiguousarray(phantom.index.ravel(), dtype=np.int32),
                     rho=rho,
-                    inv_mass=1.0 / (rho * phantom.voxel_volume))
+                    inv_mass=1.0 / (rho * phantom.voxel_volume) if electrons else np.ones(1))
 
 
 def pack_source(source):

@@ -18,20 +18,24 @@ from ..geometry import Phantom
 from ..physics.tables import E_MIN, E_MAX
 from ..sources import ElectronBeam, PencilBeam, PointSource
 from ..sources.phsp import PhaseSpaceSource
-from .engine import (MEV_PER_G_TO_GY, _accumulate, _buffers, _dose_sums, _energy_balance, _Kernels,
-                     _Tallies)
+from .engine import MEV_PER_G_TO_GY, _accumulate, _buffers, _energy_balance, _Kernels, _Tallies
 from .packing import null_electron_tables, pack_geometry, pack_photon_tables, pack_source
 
 __all__ = ["simulate", "resume", "MEV_PER_G_TO_GY", "DEFAULT_BATCHES", "DEFAULT_CHUNK"]
 
 DEFAULT_BATCHES = 100
-#: Batches per chunk: the second level of the tally reduction, the checkpoint and Dask task unit.
+#: Batches per chunk: the Dask task unit.
 DEFAULT_CHUNK = 10
 KERMA_DEFAULT_BELOW_MEV = 0.2
 _ELECTRON_OPTIONS = {"ecut", "ae", "ap", "estepe", "ms_strength", "hard_collisions", "bremsstrahlung",
                      "multiple_scattering"}
 _KNOWN_OPTIONS = {"threads", "batches", "scoring", "photon_cutoff", "progress", "metadata",
-                  "electrons", "statistics"} | _ELECTRON_OPTIONS
+                  "electrons", "statistics", "primary", "primary_rays", "roulette_radius",
+                  "roulette_survival"} | _ELECTRON_OPTIONS
+#: Rays of the ray-traced primary per history (``primary="traced"``).
+DEFAULT_PRIMARY_RAYS = 1.0
+#: Survival probability per shell of the far-field Russian roulette (``roulette_radius``).
+DEFAULT_ROULETTE_SURVIVAL = 0.5
 # how a run is executed (chunking, checkpoints, Dask): validated by _run_options
 _RUN_OPTIONS = {"chunk", "checkpoint", "checkpoint_every", "resume", "client"}
 _KNOWN_OPTIONS = _KNOWN_OPTIONS | _RUN_OPTIONS
@@ -134,6 +138,66 @@ def _electron_option_values(et):
             "bremsstrahlung": bool(et.brems), "multiple_scattering": bool(et.msc)}
 
 
+def _primary_option(options, source, scoring, statistics, electrons):
+    """Validate ``primary`` and ``primary_rays``; returns ("sampled" | "traced", rays per history)."""
+    primary = options.get("primary")
+    primary = "sampled" if primary is None else primary
+    if primary not in ("sampled", "traced"):
+        raise InputError(f"primary must be 'sampled' or 'traced', got {primary!r}")
+    rays = options.get("primary_rays")
+    if rays is not None and primary != "traced":
+        raise InputError("primary_rays is the number of rays per history of primary='traced'; "
+                         f"primary is {primary!r}")
+    rays = DEFAULT_PRIMARY_RAYS if rays is None else rays
+    try:
+        rays = float(rays)
+    except (TypeError, ValueError):
+        raise InputError(f"primary_rays must be a positive number (rays per history), got {rays!r}") from None
+    if not math.isfinite(rays) or rays <= 0.0 or rays > 1.0e3:
+        raise InputError(f"primary_rays must be > 0 and <= 1000 (rays per history), got {rays}")
+    if primary == "traced":
+        if type(source) not in (PointSource, PencilBeam):
+            raise InputError("primary='traced' needs a photon PointSource or PencilBeam, got "
+                             f"{type(source).__name__}")
+        if scoring != "kerma" or electrons:
+            raise InputError("primary='traced' computes the primary collision kerma: it needs "
+                             f"scoring='kerma' (and electrons=False), got scoring={scoring!r}")
+        if statistics != "batch":
+            raise InputError("primary='traced' needs statistics='batch' (the ray-traced primary is "
+                             f"a sum per batch, not per history), got statistics={statistics!r}")
+    return primary, rays
+
+
+def _roulette_option(options, source, scoring, electrons):
+    """Validate ``roulette_radius`` and ``roulette_survival``; returns (radius cm or 0, survival)."""
+    radius = options.get("roulette_radius")
+    surv = options.get("roulette_survival")
+    if radius is None:
+        if surv is not None:
+            raise InputError("roulette_survival needs roulette_radius (cm), the width of the shells")
+        return 0.0, 1.0
+    try:
+        radius = float(radius)
+    except (TypeError, ValueError):
+        raise InputError(f"roulette_radius must be a distance in cm, got {radius!r}") from None
+    if not math.isfinite(radius) or radius <= 0.0:
+        raise InputError(f"roulette_radius must be > 0 cm, got {radius}")
+    surv = DEFAULT_ROULETTE_SURVIVAL if surv is None else surv
+    try:
+        surv = float(surv)
+    except (TypeError, ValueError):
+        raise InputError(f"roulette_survival must be a probability, got {surv!r}") from None
+    if not (0.01 <= surv <= 1.0):
+        raise InputError(f"roulette_survival must be between 0.01 and 1, got {surv}")
+    if type(source) not in (PointSource, PencilBeam):
+        raise InputError("roulette_radius needs a photon PointSource or PencilBeam (the shells are "
+                         f"centred on it), got {type(source).__name__}")
+    if scoring != "kerma" or electrons:
+        raise InputError("roulette_radius is for scoring='kerma' without electron transport, got "
+                         f"scoring={scoring!r}, electrons={electrons}")
+    return radius, surv
+
+
 # ---------------------------------------------------------------------------- driver
 _COMPILED = False
 
@@ -183,10 +247,9 @@ def simulate(phantom, source, histories, seed=1, **options):
     batches : int, optional
         Number of batches (default 100, at most ``histories``); the unit of parallel work.
     chunk : int, optional
-        Batches per chunk (default 10): the tallies of a chunk's batches are summed from zero in
-        batch order, and the chunk sums are added to the total in chunk order. Chunks are the unit of
-        a Dask task; the result is bitwise identical for any ``threads``, with or without ``client``
-        and after a resume, for the same ``seed``, ``batches`` and ``chunk``.
+        Batches per chunk (default 10): the unit of a Dask task. The batches' tallies are added in
+        batch order, so the result is bitwise identical for any ``threads``, with or without
+        ``client`` and after a resume, for the same ``seed`` and ``batches``.
     scoring : {"kerma", "analog"}, optional
         ``kerma``: collision-kerma track-length estimator (default for photon sources whose maximum
         energy is below 200 keV, where secondary electrons travel < 0.3 mm); ``analog``: energy
@@ -207,6 +270,19 @@ def simulate(phantom, source, histories, seed=1, **options):
         the spread of the batch sums (no per-history bookkeeping in the voxel walk, about twice as
         fast for kerma scoring; needs >= 2 batches, 100 by default). Default: ``batch`` for kerma
         scoring, ``history`` otherwise. The dose itself is the same either way.
+    primary : {"sampled", "traced"}, optional
+        ``traced``: the collision kerma of the unscattered photons of a photon ``PointSource`` or
+        ``PencilBeam`` is computed by ray tracing through the phantom (exact along each ray,
+        randomised quadrature over directions and energies, unbiased), and Monte Carlo samples
+        only what follows a primary's first interaction; needs kerma scoring and batch statistics
+        (docs/photon-physics.md). Default ``sampled``.
+    primary_rays : float, optional
+        Rays per history of ``primary="traced"`` (default 1).
+    roulette_radius, roulette_survival : float, optional
+        Far-field Russian roulette (kerma scoring, photon point source or pencil beam): photons
+        interacting in the k-th shell of width ``roulette_radius`` cm around the source survive to
+        the weight ``roulette_survival**-k`` (default survival 0.5). Unbiased; fewer, heavier
+        photons far from the source. Off by default.
     checkpoint : str or path, optional
         Result file that the run keeps up to date: every ``checkpoint_every`` batches it is
         replaced atomically by a checkpoint (an iortmc result of the histories done so far plus the
@@ -245,6 +321,8 @@ def simulate(phantom, source, histories, seed=1, **options):
         et = pack_electron_tables(phantom.materials, **eopts)
     else:
         et = null_electron_tables()
+    primary, primary_rays = _primary_option(options, source, scoring, statistics, electrons)
+    rr_radius, rr_survival = _roulette_option(options, source, scoring, electrons)
     t_start = time.perf_counter()
     cpu_start = time.process_time()
 
@@ -254,17 +332,17 @@ def simulate(phantom, source, histories, seed=1, **options):
     from ._kernels.types import Options
     from ..results.dose import DoseResult
 
-    geo = pack_geometry(phantom)
+    from ._kernels.tally import finish_totals, max_density, scored_energy
+
+    geo = pack_geometry(phantom, electrons)
     nm = len(phantom.materials)
-    max_rho = np.zeros(nm)
-    idx = phantom.index.ravel()
-    rho = phantom.density.ravel()
-    for m in np.unique(idx):  # np.maximum.at is ~50x slower on large grids
-        max_rho[m] = rho[idx == m].max() if nm > 1 else rho.max()
-    pt = pack_photon_tables(phantom.materials, max_rho)
+    pt = pack_photon_tables(phantom.materials, max_density(geo.mat, geo.rho, nm))
     src = pack_source(source)
     opt = Options(seed=int(seed), scoring=0 if scoring == "kerma" else 1, photon_cutoff=float(cutoff),
-                  electrons=int(electrons), statistics=1 if statistics == "batch" else 0)
+                  electrons=int(electrons), statistics=1 if statistics == "batch" else 0,
+                  primary=1 if primary == "traced" else 0, primary_rays=float(primary_rays),
+                  rr_radius=rr_radius, rr_survival=rr_survival,
+                  rr_x=float(src.position[0]), rr_y=float(src.position[1]), rr_z=float(src.position[2]))
 
     nvox = phantom.index.size
     starts = np.array([(b * histories) // batches for b in range(batches + 1)], dtype=np.int64)
@@ -278,15 +356,18 @@ def simulate(phantom, source, histories, seed=1, **options):
     if electrons:
         opts.update({key: (bool(v) if isinstance(v, (bool, np.bool_)) else float(v))
                      for key, v in _electron_option_values(et).items()})
+    if primary == "traced":
+        opts.update(primary=primary, primary_rays=float(primary_rays))
+    if rr_radius > 0.0:
+        opts.update(roulette_radius=rr_radius, roulette_survival=rr_survival)
+    volume = float(geo.dx * geo.dy * geo.dz)
     tl = _Tallies(nvox)
     ebal = np.zeros((batches, transport.NEBAL))
-    mass = phantom.voxel_mass().ravel()
     user_meta = dict(options.get("metadata") or {})
     if isinstance(source, PhaseSpaceSource):
         user_meta.setdefault("primaries_per_history", source.primaries_per_history)
 
     done0 = 0
-    partial = None   # (voxels, rows): the chunk sum a resumed run starts from, if mid-chunk
     ck = None
     if ckpt_path is not None:
         from . import checkpoint
@@ -299,20 +380,24 @@ def simulate(phantom, source, histories, seed=1, **options):
                 return state.result
             done0 = state.batches_done
             tl.set_total(state.total)
-            partial = state.partial
-            if partial is not None:
-                tl.set_chunk(done0 // chunk, *partial)
+            if state.partial is not None:
+                tl.add_partial(*state.partial)
             ebal[:done0] = state.energy_balance
             del state
 
     shape = phantom.shape
     t_run = None
 
-    def build(done, t, wall_s):
-        """The DoseResult of batches 0..done-1 with tallies ``t``."""
+    def build(done, t1, t2, wall_s, in_place=False):
+        """The DoseResult of batches 0..done-1 with totals ``t1``, ``t2`` (MeV/g); ``in_place``: they
+        become the result's arrays (no copy: the end of the run)."""
         run_s = time.perf_counter() - t_run
         n = int(starts[done])
-        dose_sum, dose_sum2 = _dose_sums(t, n, done, statistics, shape)
+        scored = scored_energy(t1, geo.rho, volume)
+        if not in_place:
+            t1, t2 = t1.copy(), t2.copy()
+        finish_totals(t1, t2, n, done, statistics == "batch", MEV_PER_G_TO_GY)
+        dose_sum, dose_sum2 = t1.reshape(shape), t2.reshape(shape)
         meta = dict(user_meta)
         meta.update(transport_s=run_s,
                     histories_per_s=(n - int(starts[done0])) / run_s if run_s > 0 else 0.0)
@@ -322,7 +407,7 @@ def simulate(phantom, source, histories, seed=1, **options):
             meta["dask_workers"] = len(client.scheduler_info().get("workers", {}))
         timing = {"wall_s": wall_s, "cpu_s": time.process_time() - cpu_start, "compile_s": compile_s}
         return DoseResult(dose_sum, dose_sum2, n, phantom, source=source.describe(), options=opts,
-                          energy_balance=_energy_balance(ebal[:done], t, mass), seed=seed, batches=done,
+                          energy_balance=_energy_balance(ebal[:done], scored), seed=seed, batches=done,
                           timing=timing, metadata=meta)
 
     last_ck = done0
@@ -334,14 +419,8 @@ def simulate(phantom, source, histories, seed=1, **options):
         elif progress:
             print(f"\riortmc: {int(starts[done])}/{histories} histories", end="", file=sys.stderr)
         if ck is not None and done < batches and done - last_ck >= ck.every:
-            if client is None:
-                total, chunk_sum = tl.split(done // chunk if done % chunk else None)
-                view = total + chunk_sum
-            else:  # chunk ends only: the chunk sum is zero
-                total, chunk_sum, view = tot_dask, None, tot_dask
-            ck.write(build(done, view, time.perf_counter() - t_start), done, ebal[:done], total=total,
-                     chunk_sum=chunk_sum)
-            del total, chunk_sum, view
+            ck.write(build(done, tl.t1, tl.t2, time.perf_counter() - t_start), done, ebal[:done],
+                     total=tl.total())
             last_ck = done
 
     t_compile = time.perf_counter()
@@ -351,9 +430,7 @@ def simulate(phantom, source, histories, seed=1, **options):
         if not _COMPILED:
             transport.run_wave(pt, et, geo, src, opt, starts, 0, 0, *_buffers(1, 0), ebal)
             t0 = _Tallies(0)
-            transport.merge_wave(0, 0, 1, *_buffers(1, 0), t0.acc, t0.chunk_of, 1, np.ones(1))
-            transport.fold_chunks(t0.acc, t0.chunk_of)
-            transport.add_rows(t0.acc, np.zeros(0, dtype=np.int64), t0.acc[:, :2].copy())
+            transport.merge_wave(0, *_buffers(1, 0), t0.t1, t0.t2, 1, np.ones(1))
             _COMPILED = True
         compile_s = time.perf_counter() - t_compile
         t_run = time.perf_counter()
@@ -363,14 +440,13 @@ def simulate(phantom, source, histories, seed=1, **options):
 
         compile_s = 0.0
         t_run = time.perf_counter()
-        tot_dask = np.ascontiguousarray(tl.acc[:, 0:2])   # chunk sums are added straight to the total
-        tl = None
-        distributed.run_chunks(client, k, done0, tot_dask, partial, ebal,
-                               threads if threads_given else None, after)
+        distributed.run_chunks(client, k, done0, tl, ebal, threads if threads_given else None, after)
     if progress is True:
         print(file=sys.stderr)
-    tot = tl.finish() if client is None else tot_dask
-    result = build(batches, tot, time.perf_counter() - t_start)
+    t1, t2 = tl.t1, tl.t2
+    del tl
+    result = build(batches, t1, t2, time.perf_counter() - t_start, in_place=True)
+    del t1, t2
     if ck is not None:
         ck.write(result, batches, ebal)
     return result

@@ -23,7 +23,9 @@ from .photon import (ELECTRON_MASS, isotropic, rotate, sample_compton, sample_fl
 from .beam import _sample_energy as sample_source_energy, sample_beam_particle
 from .electron import transport_electron
 from .rng import seed_history, uniform
-from .tally import add_rows, end_batch, fold_chunks, init_records, merge_wave, score  # noqa: F401  (re-exported)
+from .tally import (BLOCK_SHIFT, add_batch_rows, end_batch, init_records, merge_wave,  # noqa: F401
+                    score, take_rows)  # (re-exported)
+from .primary import trace_primary
 from .voxels import _voxel_coord, enter_box, inside  # noqa: F401  (re-exported)
 
 # The two hottest functions are compiled without numba's reference counting (the private ``_nrt``
@@ -92,8 +94,6 @@ def walk_kerma(mat, rho, mu_total, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y,
     batch = cnt[3] == 1
     single = kf.shape[0] == 1          # one material: no material look-up per step
     kf0 = kf[0]
-    nbl = bl.shape[0]
-    nlist = cnt[1]
     nfict = 0
     escaped = False
     if u > 0.0:
@@ -151,14 +151,11 @@ def walk_kerma(mat, rho, mu_total, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y,
             value = (kf0 if single else kf[mat[vox]]) * seg
             if batch:
                 a = rec[vox, 0]
-                if a == 0.0 and nlist < nbl:
-                    bl[nlist] = vox
-                    nlist += 1
+                if a == 0.0:        # first score of the batch here: flag the block
+                    bl[vox >> BLOCK_SHIFT] = 1
                 rec[vox, 0] = a + value
             else:
-                cnt[1] = nlist
                 score(vox, value, hf, hbase, rec, bl, cnt)
-                nlist = cnt[1]
         if real:
             t += left
             mu_real = rho[vox] * lerp2(mu_total, mat[vox], ie, fe)
@@ -191,14 +188,19 @@ def walk_kerma(mat, rho, mu_total, kf, nx, ny, nz, x0, y0, z0, dx, dy, dz, x, y,
                 if k < 0 or k >= nz:
                     escaped = True
                     break
-    cnt[1] = nlist
     return escaped, t, i, j, k, vox, nfict
 
 
 @njit(cache=True, **_NO_REFCOUNT)
-def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, rec, bl, cnt, ebal,
+def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, wt, s, hf, hbase, rec, bl, cnt, ebal,
                      stack, kf, et, estack):
-    """Follow one photon to absorption, escape or cut-off; secondary photons go on ``stack``.
+    """Follow one photon of statistical weight ``wt`` to absorption, escape or cut-off; secondary
+    photons go on ``stack`` (column 7: their weight).
+
+    With ``opt.rr_radius > 0`` (kerma scoring only) a photon that interacts in the k-th shell of
+    width ``rr_radius`` about ``(opt.rr_x, opt.rr_y, opt.rr_z)`` plays Russian roulette up to the
+    weight ``rr_survival**-k`` of that shell: it survives with probability wt / W and then carries
+    weight W (unbiased; the far field is followed by fewer, heavier photons).
 
     With ``opt.electrons`` the electrons and positrons it sets in motion are transported at once by
     :func:`.electron.transport_electron` (which may push bremsstrahlung and annihilation photons on
@@ -209,12 +211,16 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
     ny = geo.ny
     nz = geo.nz
     kerma = opt.scoring == 0
+    # primary kerma computed by ray tracing (primary.py): the primary's first flight only locates its
+    # first interaction (Woodcock jumps, no scoring)
+    traced = opt.primary == 1
+    rr = opt.rr_radius > 0.0
     nmat = pt.mu_total.shape[0]
     inv_vol = 1.0 / (geo.dx * geo.dy * geo.dz)
     if not inside(geo, x, y, z):
         t = enter_box(geo, x, y, z, u, v, w)
         if t < 0.0:
-            ebal[2] += E
+            ebal[2] += wt * E
             if primary:
                 ebal[6] += 1.0
                 ebal[7] += E
@@ -228,21 +234,21 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
     while True:
         vox = (k * ny + j) * nx + i
         if E < opt.photon_cutoff:
-            ebal[3] += E
-            score(vox, E * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+            ebal[3] += wt * E
+            score(vox, wt * E * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
             return
         ie, fe = energy_index(pt, E)
         mu_maj = lerp1(pt.majorant, ie, fe)
         escaped = False
-        if kerma:
+        if kerma and not (primary and traced):
             for m in range(nmat):
-                kf[m] = E * lerp2(pt.mu_en, m, ie, fe) * inv_vol
+                kf[m] = wt * E * lerp2(pt.mu_en, m, ie, fe) * inv_vol
             escaped, t, i, j, k, vox, nfict = walk_kerma(
                 geo.mat, geo.rho, pt.mu_total, kf, nx, ny, nz, geo.x0, geo.y0, geo.z0, geo.dx, geo.dy,
                 geo.dz, x, y, z, u, v, w, i, j, k, ie, fe, mu_maj, s, hf, hbase, rec, bl, cnt)
             ebal[5] += nfict
             if escaped:
-                ebal[2] += E
+                ebal[2] += wt * E
                 if primary:
                     ebal[6] += 1.0
                     ebal[7] += E
@@ -268,7 +274,7 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
                     break
                 ebal[5] += 1.0
             if escaped:
-                ebal[2] += E
+                ebal[2] += wt * E
                 if primary:
                     ebal[6] += 1.0
                     ebal[7] += E
@@ -276,6 +282,17 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
         # ---------------------------------------------------------------- real interaction
         primary = False
         ebal[4] += 1.0
+        if rr:
+            ddx = x - opt.rr_x
+            ddy = y - opt.rr_y
+            ddz = z - opt.rr_z
+            shell = int(math.sqrt(ddx * ddx + ddy * ddy + ddz * ddz) / opt.rr_radius)
+            if shell > 0:
+                target = opt.rr_survival ** (-shell)
+                if wt < target:
+                    if uniform(s) * target >= wt:
+                        return
+                    wt = target
         m = geo.mat[vox]
         mu_m = lerp2(pt.mu_total, m, ie, fe)
         r = uniform(s) * mu_m
@@ -307,6 +324,7 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
                 stack[n, 4] = fv
                 stack[n, 5] = fw
                 stack[n, 6] = ef
+                stack[n, 7] = wt
                 stack[0, 0] = n
                 local = E - ef
             if coupled and E - binding > 0.0:
@@ -314,12 +332,12 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
                 # the binding energy not carried off by fluorescence is deposited on the spot
                 local -= E - binding
                 ebal[1] += local
-                score(vox, local * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+                score(vox, local * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
                 transport_electron(et, geo, x, y, z, u, v, w, E - binding, -1.0, s, hf, hbase, rec, bl,
                                    cnt, ebal, stack, estack)
             elif not kerma:
                 ebal[1] += local
-                score(vox, local * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+                score(vox, local * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
             return
         r -= p_photo
         p_rayl = lerp2(pt.mu_rayl, m, ie, fe)
@@ -343,7 +361,7 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
                                    cnt, ebal, stack, estack)
             elif not kerma:
                 ebal[1] += E - Ep
-                score(vox, (E - Ep) * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+                score(vox, (E - Ep) * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
             E = Ep
             u, v, w = rotate(u, v, w, cost, phi)
             continue
@@ -362,13 +380,13 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
         # kerma approximation: charged particles deposit locally, annihilation photons at the site
         if not kerma:
             ebal[1] += local
-            score(vox, local * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+            score(vox, local * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
         au, av, aw = isotropic(s)
         for sign in (1.0, -1.0):
             n = int(stack[0, 0]) + 1
             if n >= _STACK:
-                ebal[3] += ELECTRON_MASS
-                score(vox, ELECTRON_MASS * geo.inv_mass[vox], hf, hbase, rec, bl, cnt)
+                ebal[3] += wt * ELECTRON_MASS
+                score(vox, wt * ELECTRON_MASS * inv_vol / geo.rho[vox], hf, hbase, rec, bl, cnt)
                 continue
             stack[n, 0] = x
             stack[n, 1] = y
@@ -377,6 +395,7 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
             stack[n, 4] = sign * av
             stack[n, 5] = sign * aw
             stack[n, 6] = ELECTRON_MASS
+            stack[n, 7] = wt
             stack[0, 0] = n
         return
 
@@ -385,7 +404,8 @@ def transport_photon(pt, geo, opt, x, y, z, u, v, w, E, primary, s, hf, hbase, r
 def run_batch(pt, et, geo, src, opt, h0, h1, rec, bl, cnt, ebal):
     """Histories h0..h1-1 into one slot's buffers; ``ebal`` is this batch's energy-balance row."""
     s = np.empty(4, dtype=np.uint64)
-    stack = np.zeros((_STACK, 7))
+    stack = np.zeros((_STACK, 8))
+    rr = opt.rr_radius > 0.0
     estack = np.zeros((256, 8))
     kf = np.zeros(pt.mu_total.shape[0])
     cnt[0] = 0
@@ -418,8 +438,8 @@ def run_batch(pt, et, geo, src, opt, h0, h1, rec, bl, cnt, ebal):
                 t = src.ps_type[r]
                 if t == 1:
                     ebal[0] += E
-                    transport_photon(pt, geo, opt, x, y, z, u, v, w, E, True, s, hf, 0.0, rec, bl, cnt,
-                                     ebal, stack, kf, et, estack)
+                    transport_photon(pt, geo, opt, x, y, z, u, v, w, E, True, 1.0, s, hf, 0.0, rec, bl,
+                                     cnt, ebal, stack, kf, et, estack)
                 else:
                     charge = 1.0 if t == 3 else -1.0
                     ebal[0] += E + (2.0 * ELECTRON_MASS if charge > 0.0 else 0.0)
@@ -441,13 +461,17 @@ def run_batch(pt, et, geo, src, opt, h0, h1, rec, bl, cnt, ebal):
                     v = src.direction[1]
                     w = src.direction[2]
                 transport_photon(pt, geo, opt, src.position[0], src.position[1], src.position[2], u, v,
-                                 w, E, True, s, hf, 0.0, rec, bl, cnt, ebal, stack, kf, et, estack)
+                                 w, E, True, 1.0, s, hf, 0.0, rec, bl, cnt, ebal, stack, kf, et, estack)
             while stack[0, 0] > 0:
                 n = int(stack[0, 0])
                 stack[0, 0] = n - 1
+                # column 7 (weight) is only written by photon code; electrons push photons only in
+                # coupled runs, where roulette is off
                 transport_photon(pt, geo, opt, stack[n, 0], stack[n, 1], stack[n, 2], stack[n, 3],
-                                 stack[n, 4], stack[n, 5], stack[n, 6], False, s, hf, 0.0,
-                                 rec, bl, cnt, ebal, stack, kf, et, estack)
+                                 stack[n, 4], stack[n, 5], stack[n, 6], False, stack[n, 7] if rr else 1.0,
+                                 s, hf, 0.0, rec, bl, cnt, ebal, stack, kf, et, estack)
+    if opt.primary == 1:
+        trace_primary(pt, geo, src, opt, h0, h1 - h0, rec, bl, cnt)
     end_batch(rec, bl, cnt)
 
 

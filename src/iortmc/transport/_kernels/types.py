@@ -53,9 +53,10 @@ class Geometry(NamedTuple):
     x0: float
     y0: float
     z0: float
-    mat: np.ndarray             # (nvox,) uint8 (int32 past 255 materials), flat [z, y, x]
+    mat: np.ndarray             # (nvox,) int32 material index, flat [z, y, x]
     rho: np.ndarray             # (nvox,) float64 g/cm3
-    inv_mass: np.ndarray        # (nvox,) 1/(rho V) in 1/g
+    inv_mass: np.ndarray        # (nvox,) 1/(rho V) in 1/g, for the electron engine; photon-only runs
+                                # pass a 1-element placeholder (photons use 1/(rho V) directly)
 
 
 class SourceData(NamedTuple):
@@ -84,3 +85,12 @@ class Options(NamedTuple):
     photon_cutoff: float        # MeV
     electrons: int              # 1: photon-made electrons and positrons are transported
     statistics: int             # 0: history by history, 1: batch statistics
+    primary: int = 0            # 1: primary kerma by ray tracing (primary.py), Monte Carlo after it
+    primary_rays: float = 0.0   # rays per history of the ray-traced primary
+    # Russian roulette beyond shells of radius rr_radius, 2 rr_radius, ... about (rr_x, rr_y, rr_z):
+    # a photon interacting in shell k plays to weight rr_survival**-k (0: off; kerma only)
+    rr_radius: float = 0.0
+    rr_survival: float = 1.0
+    rr_x: float = 0.0
+    rr_y: float = 0.0
+    rr_z: float = 0.0
