@@ -185,15 +185,16 @@ class Case:
     data: dict = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path.cwd)
 
-    def run(self, progress: bool | Callable[[int, int], None] = False, *, histories: int | None = None,
+    def run(self, progress: bool | Callable[[int, int], None] | None = None, *, histories: int | None = None,
             seed: int | None = None, **options):
         """Run the case with :func:`iortmc.simulate` and return the :class:`~iortmc.results.dose.DoseResult`.
 
         Parameters
         ----------
-        progress : bool or callable, optional
-            Passed to :func:`iortmc.simulate` (``True`` prints a progress line; a callable
-            ``progress(done, total)`` is called after each wave where the engine supports it).
+        progress : bool, callable or None, optional
+            Passed to :func:`iortmc.simulate`: None (default) shows a progress bar for runs longer
+            than 2 s, ``True`` at once, ``False`` never; a callable ``progress(done, total)`` is
+            called after each wave.
         histories, seed : int, optional
             Override the case's values.
         **options
@@ -207,8 +208,7 @@ class Case:
         s = self.seed if seed is None else _integer(seed, "seed", 0, 2**63 - 1)
         opts = dict(self.options)
         opts.update({k: v for k, v in options.items() if v is not None})
-        if progress:
-            opts["progress"] = progress
+        opts["progress"] = progress
         result = simulate(self.phantom, self.source, histories=n, seed=s, **opts)
         meta = result.metadata  # the result's own dict: add the case description to it
         meta["case_title"] = self.title

@@ -34,8 +34,6 @@ EXAMPLES = {
     "ioert9": "9 MeV IOERT electron field (6 cm) on water (depth dose, R90/R50/Rp)",
 }
 
-_COMPILE_HINT = ("iortmc: the first run after installation compiles the transport kernels "
-                 "(about 30-60 s; cached afterwards)")
 
 
 # ---------------------------------------------------------------------------------------- progress
@@ -198,9 +196,6 @@ def _run_case(case, args, label="iortmc", **extra):
     quiet = getattr(args, "quiet", False)
     if not quiet:
         print(f"{label}: {case.title}: {args.histories or case.histories:,} histories", file=sys.stderr)
-        from ..transport import run as _sim
-        if not getattr(_sim, "_COMPILED", True):
-            print(_COMPILE_HINT, file=sys.stderr)
     with ProgressBar(enabled=not quiet) as bar:
         result = case.run(progress=bar if not quiet else False, histories=args.histories, seed=args.seed,
                           threads=args.threads, batches=getattr(args, "batches", None),
