@@ -32,7 +32,7 @@ __all__ = ["DoseResult", "ScaledDose", "TreatmentTime", "load", "merge", "FILE_T
 #: Value of the root attribute ``file_type`` of every iortmc result file.
 FILE_TYPE = "iortmc-result"
 #: Version of the file format written here. Readers accept any 1.x file (minor versions only add fields).
-FORMAT_VERSION = "1.1"
+FORMAT_VERSION = "1.2"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
 
 #: Options that may differ between runs that are merged: they change how a run was executed, not the
@@ -204,6 +204,9 @@ class DoseResult:
         in s. Missing entries are NaN.
     metadata : dict, optional
         Free-form JSON-compatible information (user labels, host, ...).
+    calibration : dict, optional
+        A machine calibration (``iortmc.clinical.calibration.Calibration.to_dict()``): at least
+        ``unit`` ("MU" or "min") and ``histories_per_unit``; see :meth:`set_calibration`.
 
     Notes
     -----
@@ -216,7 +219,8 @@ class DoseResult:
     """
 
     def __init__(self, dose_sum, dose_sum2, histories, phantom, *, source=None, options=None,
-                 energy_balance=None, seed=None, batches=None, timing=None, metadata=None) -> None:
+                 energy_balance=None, seed=None, batches=None, timing=None, metadata=None,
+                 calibration=None) -> None:
         for attr in ("shape", "materials", "index", "density", "voxel_size", "origin"):
             if not hasattr(phantom, attr):
                 raise InputError(f"phantom must be a Phantom, got {type(phantom).__name__} "
@@ -263,6 +267,9 @@ class DoseResult:
                 tm[k] = float(v)
         self._timing = tm
         self._metadata = _jsonable(dict(metadata), "metadata") if metadata is not None else {}
+        self._calibration = None
+        if calibration is not None:
+            self.set_calibration(calibration)
         self._dose = None
         self._unc = None
 
@@ -351,6 +358,46 @@ class DoseResult:
     def metadata(self) -> dict:
         """Free-form metadata (JSON-compatible dict)."""
         return self._metadata
+
+    # ------------------------------------------------------------------ absolute dose
+    @property
+    def calibration(self) -> dict | None:
+        """The machine calibration attached to the result (a dict), or None."""
+        return None if self._calibration is None else dict(self._calibration)
+
+    def set_calibration(self, calibration) -> None:
+        """Attach a machine calibration (a dict or an object with ``to_dict()``; None removes it).
+
+        Required entries: ``unit`` ("MU" for monitor units or "min" for minutes) and
+        ``histories_per_unit`` (source particles per MU or per minute, finite and > 0)."""
+        if calibration is None:
+            self._calibration = None
+            return
+        c = _jsonable(calibration, "calibration")
+        if not isinstance(c, dict):
+            raise InputError(f"calibration must be a dict, got {calibration!r}")
+        if c.get("unit") not in ("MU", "min"):
+            raise InputError(f"calibration unit must be 'MU' or 'min', got {c.get('unit')!r}")
+        h = c.get("histories_per_unit")
+        if isinstance(h, bool) or not isinstance(h, (int, float)) or not (math.isfinite(h) and h > 0):
+            raise InputError(f"calibration histories_per_unit must be a finite number > 0, got {h!r}")
+        self._calibration = c
+
+    @property
+    def absolute_dose_unit(self) -> str | None:
+        """``"Gy/MU"`` or ``"Gy/min"`` with a calibration, else None."""
+        return None if self._calibration is None else f"Gy/{self._calibration['unit']}"
+
+    @property
+    def absolute_dose(self) -> np.ndarray:
+        """Dose in Gy per MU (IOERT) or Gy per minute (low-kV), [z, y, x]: ``dose x histories_per_unit``.
+
+        Raises InputError without a calibration (:meth:`set_calibration`)."""
+        if self._calibration is None:
+            raise InputError("this result has no calibration: attach one with "
+                             "iortmc.clinical.calibration (MonitorUnitCalibration or DoseRateCalibration)"
+                             ".calibrate(reference_result).apply(result)")
+        return self.dose * float(self._calibration["histories_per_unit"])
 
     def __repr__(self) -> str:
         return (f"DoseResult(histories={self._histories}, shape={tuple(self._phantom.shape)} [z,y,x], "
@@ -534,6 +581,11 @@ class DoseResult:
         g.attrs["present"] = self._energy_balance is not None
         for k, v in (self._energy_balance or {}).items():
             g.attrs[k] = np.float64(v)
+        if self._calibration is not None:
+            g = f.create_group("calibration")
+            g.attrs["unit"] = self._calibration["unit"]
+            g.attrs["histories_per_unit"] = np.float64(self._calibration["histories_per_unit"])
+            g.attrs["json"] = _json_dump(self._calibration)
 
 
 def _atomic_write(path, write) -> None:
@@ -636,9 +688,11 @@ def merge(results: Iterable[DoseResult]) -> DoseResult:
     timing = {k: math.fsum(r.timing[k] for r in rs) for k in _TIMING_KEYS}
     meta = dict(first.metadata)
     meta["merged_runs"] = sum(int(r.metadata.get("merged_runs", 1)) for r in rs)
+    cals = [_json_dump(r.calibration) for r in rs]
+    cal = first.calibration if all(c == cals[0] for c in cals) else None
     return DoseResult(s1, s2, sum(r.histories for r in rs), p0, source=first.source,
                       options=dict(first.options), energy_balance=eb, seed=tuple(seeds) or None,
-                      batches=batches, timing=timing, metadata=meta)
+                      batches=batches, timing=timing, metadata=meta, calibration=cal)
 
 
 # ---------------------------------------------------------------------------------------- loading
@@ -744,6 +798,12 @@ def _read(f, path: str) -> DoseResult:
     batches = int(a["batches"]) or None
     timing = {k: float(a[k]) for k in _TIMING_KEYS if k in a}
     metadata = json.loads(a["metadata"]) if "metadata" in a else {}
-    return DoseResult(s1, s2, int(a["histories"]), phantom, source=source, options=options,
-                      energy_balance=eb, seed=seed or None, batches=batches, timing=timing,
-                      metadata=metadata)
+    calibration = None
+    if "calibration" in f:
+        calibration = json.loads(need(f, "calibration").attrs["json"])
+    try:
+        return DoseResult(s1, s2, int(a["histories"]), phantom, source=source, options=options,
+                          energy_balance=eb, seed=seed or None, batches=batches, timing=timing,
+                          metadata=metadata, calibration=calibration)
+    except InputError as exc:
+        raise DataError(f"{path!r}: the stored result is inconsistent: {exc}") from None
