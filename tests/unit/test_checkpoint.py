@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import iortmc as mc
+from iortmc.results.dose import FORMAT_VERSION
 from iortmc.transport import checkpoint
 from iortmc.errors import DataError, InputError
 
@@ -277,7 +278,7 @@ def test_checkpoint_fields_agree_with_the_documentation(tmp_path):
     sums = {d for d in doc if d.startswith(("/checkpoint/total_sum", "/checkpoint/chunk_sum"))}
     assert len(sums) == 12 and not sums & finished and sums <= unfinished
     with h5py.File(p) as f:
-        assert f.attrs["format_version"] == "1.1" and bool(f["checkpoint"].attrs["complete"])
+        assert f.attrs["format_version"] == FORMAT_VERSION and bool(f["checkpoint"].attrs["complete"])
         assert f["checkpoint/energy_balance"].shape == (14, 8)
 
 

@@ -309,8 +309,12 @@ def _doc_pattern(field: str) -> re.Pattern:
 
 
 def test_doc_and_writer_agree(tmp_path, result):
-    """Every field written is documented in docs/hdf5-format.md and every documented field is written."""
+    """Every field written is documented in docs/hdf5-format.md and every documented field is written
+    (the optional calibration group included)."""
     p = tmp_path / "r.h5"
+    result.set_calibration({"unit": "MU", "histories_per_unit": 1.5e9, "measured_Gy_per_unit": 0.01,
+                            "reference": "test", "reference_dose_Gy_per_history": 6.7e-12,
+                            "reference_rel_unc": 0.01, "details": {}})
     result.save(p)
     written = set(_walk(p))
     doc = _documented()

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import InputError
 
 __all__ = ["Calibration", "MonitorUnitCalibration", "DoseRateCalibration", "reference_dose",
-           "CALIBRATION_UNITS"]
+           "shell_dose", "CALIBRATION_UNITS"]
 
 #: Units a calibration can express dose in: per monitor unit (IOERT) or per minute (low-kV).
 CALIBRATION_UNITS = ("MU", "min")
@@ -86,6 +86,50 @@ def reference_dose(result, *, depth_cm=None, point_cm=None):
     d = float(np.interp(z, dd.depth_cm, dd.dose))
     u = float(np.interp(z, dd.depth_cm, dd.rel_unc))
     return d, u, f"depth {z:g} cm on the central axis below the tissue surface"
+
+
+def shell_dose(result, center, r_cm):
+    """Dose per history at distance ``r_cm`` from ``center``, averaged over directions in tissue.
+
+    The tissue voxels (:func:`iortmc.analysis.tissue_mask`) are grouped in shells one voxel (the
+    smallest edge h) thick: [r - h, r) and [r, r + h), or, where the inner shell holds no tissue (an
+    applicator surface), [r, r + h) and [r + h, r + 2h). The mass-weighted mean dose of each shell is
+    placed at its mass-weighted mean radius and ln(D) is interpolated (or extrapolated) linearly in r
+    to ``r_cm``. For a near-isotropic source this uses every voxel at that distance, not one point.
+    Returns ``(dose, rel_unc)``; InputError where the shells hold no dosed tissue."""
+    from ..analysis import tissue_mask
+
+    ph = result.phantom
+    c = np.asarray(center, dtype=np.float64)
+    R = float(r_cm)
+    h = float(min(ph.voxel_size))
+    x, y, z = ph.centers()
+    zz, yy, xx = np.meshgrid(z - c[2], y - c[1], x - c[0], indexing="ij", sparse=True)
+    r = np.sqrt(xx * xx + yy * yy + zz * zz)
+    m = tissue_mask(result)
+    rho = np.asarray(ph.density)
+    dose = np.asarray(result.dose)
+    s = np.asarray(result.uncertainty) * dose
+
+    def shell(a, b):
+        sel = m & (r >= a) & (r < b)
+        if not np.any(sel):
+            return None
+        w = rho[sel]
+        return (float(np.sum(w * r[sel]) / np.sum(w)), float(np.sum(w * dose[sel]) / np.sum(w)),
+                float(np.sqrt(np.sum((w * s[sel]) ** 2)) / np.sum(w)))
+
+    inner = shell(R - h, R) if R > h else None
+    pair = [inner, shell(R, R + h)] if inner is not None else [shell(R, R + h), shell(R + h, R + 2 * h)]
+    if any(p is None or not p[1] > 0 for p in pair):
+        raise InputError(f"no dosed tissue at r = {R:g} cm from ({c[0]:g}, {c[1]:g}, {c[2]:g}) cm (is the "
+                         f"distance right, and does the phantom extend beyond it?)")
+    (r0, d0, s0), (r1, d1, s1) = pair
+    slope = math.log(d1 / d0) / (r1 - r0)
+    d = d0 * math.exp(slope * (R - r0))
+    t = (R - r0) / (r1 - r0)
+    u = math.hypot((1 - t) * s0 / d0, t * s1 / d1)
+    return d, u
 
 
 @dataclass(frozen=True)
@@ -207,6 +251,11 @@ class MonitorUnitCalibration:
 class DoseRateCalibration:
     """Low-kV output: a dose rate at a reference point (Gy/min).
 
+    With ``offset_cm`` (a point relative to the source) the simulated reference dose is the
+    direction average at that distance from the source (:func:`shell_dose`): the usual calibration
+    of a near-isotropic low-kV source in water, and statistically far better than one voxel. With
+    ``point_cm`` it is the dose at that point (trilinear interpolation).
+
     Use :meth:`from_dose_rate` (a measured dose rate at a point) or :meth:`from_air_kerma_strength`
     (S_K and the TG-43 dose-rate constant; the reference point is 1 cm from the source on its
     transverse axis, in water).
@@ -268,7 +317,13 @@ class DoseRateCalibration:
         if not r.phantom.contains(p):
             raise InputError(f"the calibration point {p} cm lies outside the reference simulation's phantom "
                              f"{r.phantom.extent} cm")
-        d, u, where = reference_dose(r, point_cm=p)
+        if self.offset_cm is not None:
+            dist = float(np.linalg.norm(self.offset_cm))
+            d, u = shell_dose(r, pos, dist)
+            where = (f"{dist:g} cm from the source (direction average in tissue; e.g. (x, y, z) = "
+                     f"({p[0]:g}, {p[1]:g}, {p[2]:g}) cm)")
+        else:
+            d, u, where = reference_dose(r, point_cm=p)
         if not d > 0:
             raise InputError(f"the reference simulation has no dose at {where}; cannot calibrate")
         if self.details.get("type") == "air_kerma_strength":

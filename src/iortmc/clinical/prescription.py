@@ -15,7 +15,8 @@ Where the prescription applies:
   isodose" means 20 / 0.9 Gy at the maximum);
 * ``at="surface"``: the surface of a spherical or balloon applicator of ``radius_cm`` around the
   source (low-kV): the mean dose over the tissue just outside the sphere, extrapolated to the
-  radius from the two innermost tissue shells (log-linear in r; shells one voxel thick);
+  radius from the two innermost tissue shells (log-linear in r; shells one voxel thick;
+  :func:`iortmc.clinical.calibration.shell_dose`);
 * ``at="point"``: the dose at ``point_cm`` (trilinear interpolation).
 """
 
@@ -185,9 +186,8 @@ class Prescription:
         return p / 100.0 * float(r["D_max"]), float(dd.rel_unc[k]), where
 
     def _surface_dose(self, result):
-        from ..analysis import tissue_mask
+        from .calibration import shell_dose
 
-        ph = result.phantom
         c = self.center_cm
         if c is None:
             src = result.source or {}
@@ -196,30 +196,10 @@ class Prescription:
                 raise InputError("prescription at 'surface': give center_cm (the result's source has no position)")
             c = tuple(float(v) for v in pos)
         R = self.radius_cm
-        h = float(min(ph.voxel_size))
-        x, y, z = ph.centers()
-        zz, yy, xx = np.meshgrid(z - c[2], y - c[1], x - c[0], indexing="ij", sparse=True)
-        r = np.sqrt(xx * xx + yy * yy + zz * zz)
-        m = tissue_mask(result)
-        rho = np.asarray(ph.density)
-        dose = np.asarray(result.dose)
-        s = np.asarray(result.uncertainty) * dose
-        mids, vals, sig = [], [], []
-        for i in range(2):
-            sel = m & (r >= R + i * h) & (r < R + (i + 1) * h)
-            if not np.any(sel):
-                break
-            w = rho[sel]
-            mids.append(float(np.sum(w * r[sel]) / np.sum(w)))
-            vals.append(float(np.sum(w * dose[sel]) / np.sum(w)))
-            sig.append(float(np.sqrt(np.sum((w * s[sel]) ** 2)) / np.sum(w)))
-        if len(vals) < 2 or min(vals) <= 0:
-            raise InputError(f"prescription at the surface of radius {R:g} cm about {c} cm: the phantom holds no "
-                             "dosed tissue just outside that sphere (is the radius right, and does the "
-                             "phantom extend beyond it?)")
-        slope = math.log(vals[1] / vals[0]) / (mids[1] - mids[0])
-        d = vals[0] * math.exp(slope * (R - mids[0]))
-        u = sig[0] / vals[0]
+        try:
+            d, u = shell_dose(result, c, R)
+        except InputError as exc:
+            raise InputError(f"prescription at the surface of radius {R:g} cm: {exc}") from None
         return d, u, f"the applicator surface (r = {R:g} cm from ({c[0]:g}, {c[1]:g}, {c[2]:g}) cm, in tissue)"
 
     def evaluate(self, result, calibration=None) -> PlanResult:
