@@ -338,10 +338,13 @@ def beam_axis(result):
     return _point3(src["position_cm"], "source position_cm"), _unit3(src["direction"], "source direction")
 
 
-def points_dose(result, points_xyz_cm):
+def points_dose(result, points_xyz_cm, *, mask=None):
     """Dose and relative uncertainty at many points (array (n, 3), cm), trilinear as :func:`point_dose`.
 
-    Points outside the phantom raise InputError."""
+    ``mask`` (boolean [z, y, x], optional): interpolate among these voxels only (the weights of the
+    others are dropped and the rest renormalised), e.g. tissue only, so that a point just below a
+    tissue surface does not mix in the dose of the air voxel above it. Points outside the phantom
+    raise InputError."""
     dose, unc, ph = _parts(result)
     pts = np.asarray(points_xyz_cm, dtype=np.float64).reshape(-1, 3)
     c = _centres(ph)
@@ -366,14 +369,23 @@ def points_dose(result, points_xyz_cm):
             t = np.clip((v - ca[i0]) / (ca[i0 + 1] - ca[i0]), 0.0, 1.0)
         idx.append((i0, np.minimum(i0 + 1, len(ca) - 1)))
         wts.append((1.0 - t, t))
+    corners = []
+    wsum = np.zeros(len(pts))
     for bx in (0, 1):
         for by in (0, 1):
             for bz in (0, 1):
                 w = wts[0][bx] * wts[1][by] * wts[2][bz]
                 k, j, i = idx[2][bz], idx[1][by], idx[0][bx]
-                dv = dose[k, j, i]
-                val += w * dv
-                var += (w * unc[k, j, i] * dv) ** 2
+                if mask is not None:
+                    w = np.where(mask[k, j, i], w, 0.0)
+                wsum += w
+                corners.append((w, k, j, i))
+    norm = np.where(wsum > 0, wsum, 1.0)
+    for w, k, j, i in corners:
+        w = w / norm
+        dv = dose[k, j, i]
+        val += w * dv
+        var += (w * unc[k, j, i] * dv) ** 2
     return _rel(val, np.sqrt(var))
 
 
@@ -440,8 +452,9 @@ def _beam_depth_dose(result, dose, unc, ph, origin, direction, step_cm, surface_
         depth, pts = depth[:n_ok], pts[:n_ok]
     acc = np.zeros(len(depth))
     var = np.zeros(len(depth))
+    tissue = ~_gas_voxels(ph)
     for off in offs:
-        di, ui = points_dose(result, pts + off[None, :])
+        di, ui = points_dose(result, pts + off[None, :], mask=tissue)
         acc += di
         var += (ui * di) ** 2
     dd, uu = _rel(acc / len(offs), np.sqrt(var) / len(offs))
