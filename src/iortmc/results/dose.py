@@ -588,17 +588,60 @@ class DoseResult:
             g.attrs["json"] = _json_dump(self._calibration)
 
 
+#: Size of the HDF5 user block that holds the file checksum (bytes before the HDF5 data).
+USERBLOCK_BYTES = 512
+_CHECKSUM_TAG = b"iortmc-sha256 "
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _sha256_from(path, offset: int) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _atomic_write(path, write) -> None:
     """Create ``path`` as an HDF5 file filled by ``write(h5py.File)``, atomically
     (:func:`iortmc._atomic.atomic_write`). Used by :meth:`DoseResult.save` and by the checkpoints of
-    :mod:`iortmc.transport.checkpoint`."""
+    :mod:`iortmc.transport.checkpoint`.
+
+    The file starts with a 512-byte HDF5 user block holding ``iortmc-sha256 <hex>``: the SHA-256 of
+    the rest of the file, which :func:`load` checks before the HDF5 library reads anything (a damaged
+    file is then a DataError, never undefined behaviour in the HDF5 library)."""
     import h5py
 
     def create(tmp):
-        with h5py.File(tmp, "x") as f:
+        with h5py.File(tmp, "x", userblock_size=USERBLOCK_BYTES) as f:
             write(f)
+        head = _CHECKSUM_TAG + _sha256_from(tmp, USERBLOCK_BYTES).encode("ascii") + b"\n"
+        with open(tmp, "r+b") as fh:
+            fh.write(head.ljust(USERBLOCK_BYTES, b"\0"))
 
     atomic_write(path, create)
+
+
+def _verify_checksum(path: str) -> None:
+    """DataError if ``path`` has an iortmc user block whose checksum does not match the file."""
+    with open(path, "rb") as fh:
+        head = fh.read(USERBLOCK_BYTES + len(_HDF5_SIGNATURE))
+    if head[:len(_HDF5_SIGNATURE)] == _HDF5_SIGNATURE:
+        return   # no user block: a file of format 1.0/1.1 or written by other software
+    if head[USERBLOCK_BYTES:] != _HDF5_SIGNATURE and not head.startswith(_CHECKSUM_TAG):
+        return   # not an iortmc file with a checksum; h5py.is_hdf5 decides what it is
+    line = head[:USERBLOCK_BYTES].split(b"\n", 1)[0]
+    want = line[len(_CHECKSUM_TAG):] if line.startswith(_CHECKSUM_TAG) else b""
+    if len(want) != 64 or head[USERBLOCK_BYTES:] != _HDF5_SIGNATURE:
+        raise DataError(f"{path!r} is damaged: its iortmc header (checksum block) is corrupted; the file may "
+                        f"have been altered or cut short")
+    got = _sha256_from(path, USERBLOCK_BYTES)
+    if got.encode("ascii") != want:
+        raise DataError(f"{path!r} is damaged: its SHA-256 checksum does not match the content (the file was "
+                        f"altered or cut short after it was written, e.g. by an interrupted copy or a full disk)")
 
 
 def h5py_str():
@@ -713,6 +756,10 @@ def load(path) -> DoseResult:
         raise DataError(f"result file {path!r} does not exist")
     if os.path.isdir(path):
         raise DataError(f"result file {path!r} is a directory, not an HDF5 file")
+    try:
+        _verify_checksum(path)
+    except OSError as exc:
+        raise DataError(f"cannot read result file {path!r}: {exc}") from exc
     try:
         is_h5 = h5py.is_hdf5(path)
     except OSError as exc:
