@@ -303,7 +303,7 @@ class Case:
 
     def default_reference_point(self) -> tuple:
         """The summary's reference point: ``[output] reference_point_cm`` if given, else 1 cm from a
-        point source along +x, or 1 cm deep on the axis of a pencil beam (cm, (x, y, z))."""
+        point source along +x, or 1 cm below the tissue surface on the axis of a beam (cm, (x, y, z))."""
         if self.reference_point_cm is not None:
             return self.reference_point_cm
         import numpy as np
@@ -311,8 +311,14 @@ class Case:
         pos = np.asarray(self.source.position, dtype=float)
         if type(self.source).__name__ in ("PencilBeam", "ElectronBeam"):
             d = np.asarray(self.source.direction, dtype=float)
-            # entry point into the phantom along the beam, then 1 cm deeper
-            t_in = _entry_distance(self.phantom, pos, d)
+            d = d / np.linalg.norm(d)
+            # entry point into the tissue along the beam (past any air and applicator), then 1 cm deeper
+            from ..results.sampling import entry_surface
+
+            try:
+                t_in = entry_surface(self.phantom, pos, d).distance_cm
+            except InputError:
+                t_in = _entry_distance(self.phantom, pos, d)
             p = pos + d * ((t_in if t_in is not None else 0.0) + 1.0)
         else:
             p = pos + np.array([1.0, 0.0, 0.0])
