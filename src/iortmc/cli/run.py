@@ -248,6 +248,8 @@ def _cmd_run(args) -> int:
             print(f"iortmc: {out} does not exist: starting the run from the beginning", file=sys.stderr)
         result = _run_case(case, args, checkpoint=out, checkpoint_every=args.checkpoint_every,
                            resume=args.resume, metadata=_case_metadata(case))
+        if result.calibration is not None or "prescription" in result.metadata:
+            result.save(out)   # the finished result with the calibration and prescription added
     else:
         from ..transport.checkpoint import refuse_unfinished
 
@@ -306,11 +308,7 @@ def _default_figure(result, ref, path):
 
     src = result.source or {}
     if src.get("type") in ("PencilBeam", "ElectronBeam"):
-        d = np.asarray(src.get("direction", [0, 0, 1.0]), dtype=float)
-        axis = "xyz"[int(np.argmax(np.abs(d)))]
-        pos = src.get("position_cm", [0, 0, 0])
-        through = tuple(float(pos[i]) for i in range(3) if "xyz"[i] != axis)
-        return plot.depth_dose(result, path, axis=axis, through=through)
+        return plot.depth_dose(result, path, axis="beam")
     center = tuple(src.get("position_cm", (0.0, 0.0, 0.0)))
     return plot.radial_dose(result, path, center=center)
 

@@ -27,7 +27,7 @@ import numpy as np
 from .._atomic import atomic_write
 from ..errors import DataError, InputError
 
-__all__ = ["DoseResult", "ScaledDose", "TreatmentTime", "load", "merge", "FILE_TYPE", "FORMAT_VERSION"]
+__all__ = ["DoseResult", "ScaledDose", "TreatmentTime", "load", "merge", "restamp", "FILE_TYPE", "FORMAT_VERSION"]
 
 #: Value of the root attribute ``file_type`` of every iortmc result file.
 FILE_TYPE = "iortmc-result"
@@ -641,7 +641,24 @@ def _verify_checksum(path: str) -> None:
     got = _sha256_from(path, USERBLOCK_BYTES)
     if got.encode("ascii") != want:
         raise DataError(f"{path!r} is damaged: its SHA-256 checksum does not match the content (the file was "
-                        f"altered or cut short after it was written, e.g. by an interrupted copy or a full disk)")
+                        f"altered or cut short after it was written, e.g. by an interrupted copy or a full disk; "
+                        f"after an intended edit with another HDF5 tool, iortmc.results.dose.restamp(path) "
+                        f"records the new checksum)")
+
+
+def restamp(path) -> None:
+    """Record the current checksum of a result file edited on purpose with another HDF5 tool.
+
+    Only for files that carry the iortmc checksum block (format 1.2 and later); the edit itself is not
+    checked, :func:`load` still checks every field."""
+    path = os.fspath(path)
+    with open(path, "rb") as fh:
+        head = fh.read(USERBLOCK_BYTES + len(_HDF5_SIGNATURE))
+    if head[USERBLOCK_BYTES:] != _HDF5_SIGNATURE:
+        raise DataError(f"{path!r} has no iortmc checksum block (not an iortmc result of format 1.2 or later)")
+    line = _CHECKSUM_TAG + _sha256_from(path, USERBLOCK_BYTES).encode("ascii") + b"\n"
+    with open(path, "r+b") as fh:
+        fh.write(line.ljust(USERBLOCK_BYTES, b"\0"))
 
 
 def h5py_str():
