@@ -2,8 +2,8 @@
 
 1. Flat applicator: the depth dose of a beam through a 6 cm PMMA applicator standing on water, with
    depth measured from the water surface along the beam axis, equals that of the same beam on bare
-   water (the applicator replaced by air) within 1 mm in R50 and R80 (and within 3 combined standard
-   deviations): the applicator only adds wall scatter near the field edge, and depth is no longer
+   water (the applicator replaced by air) within 0.5 mm in R50 and R80 (and within 3 combined standard
+   deviations plus 0.2 mm for the correlation of neighbouring samples): the applicator only adds wall scatter near the field edge, and depth is no longer
    counted from the phantom face in the air above the applicator.
 
 2. Bevelled applicator (30 deg): oblique incidence. Ekstrand and Dixon, "The problem of obliquely
@@ -58,7 +58,7 @@ def test_flat_applicator_ranges_equal_bare_water_from_the_surface(flat):
         diff = a[key] - b[key]
         sig = math.hypot(a[f"sigma_{key}"], b[f"sigma_{key}"])
         print(f"{key}: applicator {a[key]:.3f} cm, bare {b[key]:.3f} cm, diff {10 * diff:+.2f} mm (sigma {10 * sig:.2f})")
-        assert abs(diff) < 0.1 and abs(diff) < 3 * sig + 0.02
+        assert abs(diff) < 0.05 and abs(diff) < 3 * sig + 0.02
 
 
 def test_bevelled_applicator_oblique_incidence(flat):
