@@ -345,13 +345,34 @@ def _list_files(source) -> tuple[list[str], bool]:
 
 
 def _read_dataset(path, **kw):
+    """Read a DICOM file. Files without the 128-byte preamble and 'DICM' prefix (as some vendors and
+    older software write them) are read too, when what follows parses as a DICOM data set with a
+    SOP Class UID or a Modality; anything else is refused with InputError."""
     pydicom = _pydicom()
     try:
         return pydicom.dcmread(path, **kw)
     except pydicom.errors.InvalidDicomError as exc:
-        raise InputError(f"{path}: not a DICOM file ({exc})") from None
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+        first = exc
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise InputError(f"{path}: cannot be read as DICOM ({type(exc).__name__}: {exc})") from None
+    # no preamble: read the data set directly, and accept it only if it looks like a DICOM object
+    try:
+        ds = pydicom.dcmread(path, force=True, **kw)
+        ok = bool(str(ds.get("SOPClassUID", "")) or str(ds.get("Modality", "")))
+    except Exception:   # noqa: BLE001 - any parse failure of a forced read means "not DICOM"
+        ok = False
+    if not ok:
+        raise InputError(f"{path}: not a DICOM file ({first})") from None
+    if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
+        # a file without meta information: pydicom guesses the encoding; record it for pixel data
+        try:
+            from pydicom.uid import ImplicitVRLittleEndian
+            ds.file_meta = getattr(ds, "file_meta", pydicom.dataset.FileMetaDataset())
+            ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if ds.is_implicit_VR else \
+                pydicom.uid.ExplicitVRLittleEndian
+        except Exception:   # noqa: BLE001 - only needed for pixel data
+            pass
+    return ds
 
 
 def read_ct_series(source, *, series_instance_uid: str | None = None) -> CTVolume:

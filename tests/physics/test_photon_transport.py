@@ -89,13 +89,22 @@ def test_threads_give_bitwise_identical_results():
 
 def test_source_outside_the_phantom_flies_in_through_vacuum():
     ph = mc.Phantom.box(shape=(10, 10, 10), voxel_size=0.5)
-    src = mc.PointSource(mc.Spectrum.mono(0.05), (0, 0, -20.0))
+    src = mc.PointSource(mc.Spectrum.mono(0.05), (0, 0, -4.0))
     r = mc.simulate(ph, src, histories=20_000, seed=1, threads=2, scoring="analog")
-    # solid angle of the 5 cm square face seen from 17.5 cm: about 0.6% of photons enter
+    # solid angle of the 5 cm square face seen from 1.5 cm: about 15 % of photons enter
     assert 0 < r.energy_balance["interactions"]
     assert r.dose[0].sum() > r.dose[-1].sum()
     eb = r.energy_balance
     assert abs(eb["deposited"] + eb["escaped"] + eb["below_cutoff"] - eb["emitted"]) <= 1e-9 * eb["emitted"]
+
+
+def test_source_far_outside_the_phantom_is_refused_before_transport():
+    """The 5 cm cube seen from 20 cm: 0.6 % of 4 pi (exact solid angle of the face), under the 5 %
+    a point source outside the grid must see: InputError naming the position and the fraction."""
+    ph = mc.Phantom.box(shape=(10, 10, 10), voxel_size=0.5)
+    src = mc.PointSource(mc.Spectrum.mono(0.05), (0, 0, -20.0))
+    with pytest.raises(mc.InputError, match=r"point source at \(0, 0, -20\) cm lies outside.*0\.64 %"):
+        mc.simulate(ph, src, histories=20_000, seed=1, threads=2, scoring="analog")
 
 
 def test_uncertainty_is_consistent_with_run_to_run_scatter():

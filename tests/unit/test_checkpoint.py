@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import iortmc as mc
+from iortmc.results.dose import FORMAT_VERSION, restamp
 from iortmc.transport import checkpoint
 from iortmc.errors import DataError, InputError
 
@@ -209,11 +210,13 @@ def test_source_data_mismatch_is_refused_even_with_the_same_description(tmp_path
     _interrupted(p, 2000, threads=1)
     with h5py.File(p, "a") as f:
         f["checkpoint"].attrs["source_sha256"] = "0" * 64
+    restamp(p)   # an intended edit: record the new checksum
     with pytest.raises(InputError, match="sampling data .* differ bit for bit"):
         mc.simulate(_phantom(), _source(), checkpoint=p, resume=True, **KW)
     with h5py.File(p, "a") as f:
         f["checkpoint"].attrs["physics_sha256"] = "1" * 64
         del f["checkpoint"].attrs["source_sha256"]
+    restamp(p)   # an intended edit: record the new checksum
     with pytest.raises(DataError, match="checkpoint data is incomplete or damaged"):
         mc.simulate(_phantom(), _source(), checkpoint=p, resume=True, **KW)
 
@@ -242,6 +245,7 @@ def test_resume_needs_a_checkpoint_and_a_rebuildable_source(tmp_path):
         d = json.loads(f["checkpoint"].attrs["source"])
         d["type"] = "PhaseSpaceSource"
         f["checkpoint"].attrs["source"] = json.dumps(d)
+    restamp(p)   # an intended edit: record the new checksum
     with pytest.raises(InputError, match="'PhaseSpaceSource' cannot be rebuilt .* resume=True"):
         mc.resume(p)
 
@@ -277,7 +281,7 @@ def test_checkpoint_fields_agree_with_the_documentation(tmp_path):
     sums = {d for d in doc if d.startswith(("/checkpoint/total_sum", "/checkpoint/chunk_sum"))}
     assert len(sums) == 12 and not sums & finished and sums <= unfinished
     with h5py.File(p) as f:
-        assert f.attrs["format_version"] == "1.1" and bool(f["checkpoint"].attrs["complete"])
+        assert f.attrs["format_version"] == FORMAT_VERSION and bool(f["checkpoint"].attrs["complete"])
         assert f["checkpoint/energy_balance"].shape == (14, 8)
 
 

@@ -39,7 +39,8 @@ def test_run_writes_result_and_summary(case_file, tmp_path, capsys):
     res = load(out)
     assert res.histories == 2000 and res.seed == 3 and res.dose.shape == (10, 10, 10)
     assert res.metadata["case_title"] == "cli test"
-    for words in ("histories/s", "dose at reference point (1.0, 0.0, 0.0) cm", "energy balance", f"wrote {out}"):
+    for words in ("histories/s", "dose at the reference point (x, y, z) = (1, 0, 0) cm", "maximum dose in tissue",
+                  "at (x, y, z) = (", "voxel [z, y, x] = [", "energy balance", f"wrote {out}"):
         assert words in text
     with h5py.File(out) as f:
         assert f.attrs["file_type"] == "iortmc-result"
@@ -70,7 +71,7 @@ def test_info(case_file, tmp_path, capsys):
     capsys.readouterr()
     assert main(["info", str(out), "--point", "0.5", "0", "0"]) == 0
     text = capsys.readouterr().out
-    assert "format 1." in text and "water" in text and "(0.5, 0.0, 0.0) cm" in text
+    assert "format 1." in text and "water" in text and "(x, y, z) = (0.5, 0, 0) cm" in text
 
 
 def test_info_not_a_result(tmp_path, capsys):

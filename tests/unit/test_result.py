@@ -15,7 +15,7 @@ import pytest
 from iortmc.errors import DataError, InputError
 from iortmc.geometry import Phantom
 from iortmc.physics.materials import Material
-from iortmc.results.dose import FILE_TYPE, FORMAT_VERSION, DoseResult, load, merge
+from iortmc.results.dose import FILE_TYPE, FORMAT_VERSION, DoseResult, load, merge, restamp
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "hdf5-format.md"
 N_HIST = 200
@@ -217,9 +217,13 @@ def test_load_rejects_a_newer_major_version_and_accepts_a_newer_minor(tmp_path, 
     result.save(p)
     with h5py.File(p, "a") as f:
         f.attrs["format_version"] = "1.7"
+    with pytest.raises(DataError, match="checksum does not match.*restamp"):   # edited: refused
+        load(p)
+    restamp(p)                                                             # an intended edit
     assert load(p).histories == N_HIST
     with h5py.File(p, "a") as f:
         f.attrs["format_version"] = "2.0"
+    restamp(p)
     with pytest.raises(DataError, match=r"format 2\.0, newer than this iortmc.*upgrade"):
         load(p)
 
@@ -229,6 +233,7 @@ def test_load_names_a_missing_field(tmp_path, result):
     result.save(p)
     with h5py.File(p, "a") as f:
         del f["dose/sum2"]
+    restamp(p)
     with pytest.raises(DataError, match="/dose/sum2 is missing"):
         load(p)
 
@@ -309,8 +314,12 @@ def _doc_pattern(field: str) -> re.Pattern:
 
 
 def test_doc_and_writer_agree(tmp_path, result):
-    """Every field written is documented in docs/hdf5-format.md and every documented field is written."""
+    """Every field written is documented in docs/hdf5-format.md and every documented field is written
+    (the optional calibration group included)."""
     p = tmp_path / "r.h5"
+    result.set_calibration({"unit": "MU", "histories_per_unit": 1.5e9, "measured_Gy_per_unit": 0.01,
+                            "reference": "test", "reference_dose_Gy_per_history": 6.7e-12,
+                            "reference_rel_unc": 0.01, "details": {}})
     result.save(p)
     written = set(_walk(p))
     doc = _documented()

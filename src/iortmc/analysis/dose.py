@@ -17,10 +17,43 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..results.sampling import _ARR, _VEC, _centres, _parts, _rel, depth_dose, point_dose, profile  # noqa: F401
+from ..results.sampling import (_ARR, _VEC, _centres, _parts, _rel, DEVICE_MATERIALS,  # noqa: F401
+                                GAS_DENSITY_G_CM3, DepthDose, EntrySurface, beam_axis, depth_dose, entry_surface,
+                                point_dose, points_dose, profile, tissue_mask)
 
-__all__ = ["point_dose", "depth_dose", "profile", "radial_dose", "ranges", "gamma", "GammaResult",
-           "geometry_factor", "dvh", "DVH", "tg43", "TG43Result"]
+__all__ = ["point_dose", "points_dose", "depth_dose", "profile", "radial_dose", "ranges", "gamma",
+           "GammaResult", "geometry_factor", "dvh", "DVH", "tg43", "TG43Result", "entry_surface",
+           "EntrySurface", "DepthDose", "tissue_mask", "dose_max", "DoseMax", "beam_axis",
+           "DEVICE_MATERIALS", "GAS_DENSITY_G_CM3"]
+
+
+# ---------------------------------------------------------------------------------------- maximum
+@dataclass(frozen=True)
+class DoseMax:
+    """The largest voxel dose in tissue: ``dose`` (unit of the result), ``rel_unc``, ``point_cm``
+    (x, y, z of the voxel centre) and ``voxel_zyx`` (array index [z, y, x])."""
+
+    dose: float
+    rel_unc: float
+    point_cm: tuple
+    voxel_zyx: tuple
+
+
+def dose_max(result, tissue=None) -> DoseMax:
+    """The maximum voxel dose over the tissue voxels (:func:`tissue_mask`; ``tissue`` overrides it).
+
+    Air inside an applicator and the applicator or shielding itself are left out by default, so the
+    maximum is the one a clinical report means. InputError if no tissue voxel exists."""
+    dose, unc, ph = _parts(result)
+    m = tissue_mask(result, tissue)
+    if not np.any(m):
+        raise InputError("dose_max: the phantom has no tissue voxel (all air or device material); "
+                         "pass tissue='all' or a list of material names")
+    masked = np.where(m, dose, -np.inf)
+    k = np.unravel_index(int(np.argmax(masked)), dose.shape)
+    c = _centres(ph)
+    return DoseMax(float(dose[k]), float(unc[k]), (float(c["x"][k[2]]), float(c["y"][k[1]]), float(c["z"][k[0]])),
+                   tuple(int(i) for i in k))
 
 # ---------------------------------------------------------------------------------------- radial
 def radial_dose(result, center=(0.0, 0.0, 0.0), r_edges=None):

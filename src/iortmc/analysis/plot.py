@@ -86,16 +86,17 @@ def _norm(values, rel, normalize, x=None, where="normalize"):
 
 
 # ---------------------------------------------------------------------------------------- lines
-def depth_dose(result, path=None, *, axis="z", through=None, normalize="max", label=None, ax=None):
-    """Depth-dose curve along ``axis`` with a +-1 sigma band.
+def depth_dose(result, path=None, *, axis="z", through=None, normalize="max", label=None, ax=None,
+               surface="tissue"):
+    """Depth-dose curve along ``axis`` with a +-1 sigma band, depth from the tissue surface.
 
     Parameters
     ----------
     result : DoseResult
     path : str or Path, optional
         Write the figure here.
-    axis, through :
-        As in :func:`iortmc.analysis.depth_dose`.
+    axis, through, surface :
+        As in :func:`iortmc.analysis.depth_dose` (``axis='beam'``: the beam's central axis).
     normalize : None, "max" or float
         ``"max"`` (default): percent of the maximum; a number: percent of the dose at that depth (cm);
         None: Gy per history.
@@ -105,11 +106,12 @@ def depth_dose(result, path=None, *, axis="z", through=None, normalize="max", la
     """
     from .. import analysis
 
-    depth, d, u = analysis.depth_dose(result, axis=axis, through=through)
+    depth, d, u = analysis.depth_dose(result, axis=axis, through=through, surface=surface)
     y, unit, _ = _norm(d, u, normalize, depth)
     fig, ax = _own_axes(ax)
     _band(ax, depth, y, u, label=label)
-    ax.set_xlabel(f"depth along {axis} (cm)")
+    where = "the beam axis" if axis == "beam" else axis
+    ax.set_xlabel(f"depth along {where} from the {'tissue surface' if surface == 'tissue' else 'phantom face'} (cm)")
     ax.set_ylabel(f"dose ({unit})")
     ax.set_title("Depth dose")
     ax.grid(alpha=0.3)
@@ -151,12 +153,26 @@ def radial_dose(result, path=None, *, center=(0.0, 0.0, 0.0), r_edges=None, r_ma
     """
     from .. import analysis
 
+    try:
+        c = np.asarray(center, dtype=float)
+    except (TypeError, ValueError):
+        c = np.array([np.nan])
+    if c.shape != (3,) or not np.all(np.isfinite(c)):
+        raise InputError(f"radial dose: center must be 3 finite numbers (x, y, z) in cm, got {center!r}")
+    ph = result.phantom
+    if not ph.contains(tuple(c)):
+        ext = ", ".join(f"{'xyz'[a]} {lo:g} to {hi:g}" for a, (lo, hi) in enumerate(ph.extent))
+        raise InputError(f"radial dose: the centre ({c[0]:g}, {c[1]:g}, {c[2]:g}) cm lies outside the phantom "
+                         f"({ext} cm); a radial dose needs a centre inside it, e.g. the position of a point "
+                         f"source (--center X Y Z); for a beam use a depth dose")
     r, d, u = analysis.radial_dose(result, center=center, r_edges=r_edges)
     if r_max_cm is None:
-        c = np.asarray(center, dtype=float)
-        r_max_cm = min(min(c[a] - lo, hi - c[a]) for a, (lo, hi) in enumerate(result.phantom.extent))
+        r_max_cm = min(min(c[a] - lo, hi - c[a]) for a, (lo, hi) in enumerate(ph.extent))
     keep = np.isfinite(d) & (r <= r_max_cm) & (d > 0)
     r, d, u = r[keep], d[keep], u[keep]
+    if r.size == 0:
+        raise InputError(f"radial dose: no dose in any shell about ({c[0]:g}, {c[1]:g}, {c[2]:g}) cm within "
+                         f"r = {r_max_cm:.3g} cm; nothing to plot on a log scale")
     fig, ax = _own_axes(ax)
     if r2:
         _band(ax, r, d * r * r, u, label=label)
@@ -211,7 +227,7 @@ def _slice(result, axis: str, value: float):
 
 
 def isodose(result, path=None, *, axis="z", value=0.0, levels=(200, 150, 100, 80, 50, 20, 10, 5),
-            reference=None, max_rel_unc=None, ax=None):
+            reference=None, max_rel_unc=None, ax=None, tissue=None):
     """Isodose lines over the phantom in the plane ``axis = value`` (cm; nearest voxel layer).
 
     Parameters
@@ -219,21 +235,28 @@ def isodose(result, path=None, *, axis="z", value=0.0, levels=(200, 150, 100, 80
     levels : sequence of float
         Isodose levels in percent of the reference dose.
     reference : None, float or (x, y, z)
-        Reference dose for 100 %: None -> the maximum of the slice outside the hottest 1 % of its
-        voxels (a point source has a singular maximum); a float -> that dose (Gy per history);
+        Reference dose for 100 %: None -> the maximum over the slice's tissue voxels outside the
+        hottest 1 % of them (a point source has a singular maximum); a float -> that dose (Gy per history);
         3 numbers -> the dose at that point (trilinear interpolation).
     max_rel_unc : float, optional
         Hide dose where the relative uncertainty exceeds this (e.g. 0.2).
+    tissue : None, 'all', list of material names or boolean mask
+        Which voxels count as tissue for the default reference and for the lines
+        (:func:`iortmc.analysis.tissue_mask`; default: not air, not applicator or shielding
+        material). Dose in other voxels is not contoured.
 
     The background shows the mass density (g/cm3) in grey.
     """
     from .. import analysis
 
     dose, unc, rho, idx, ext, others, centre = _slice(result, axis, value)
+    tmask3 = analysis.tissue_mask(result, tissue)
+    _, _, _, tm, _, _, _ = _slice(_MaskView(result, tmask3), axis, value)
+    tm = np.asarray(tm, dtype=bool)
     if reference is None:
-        pos = dose[dose > 0]
+        pos = dose[(dose > 0) & tm]
         ref = float(np.percentile(pos, 99.0)) if pos.size else 0.0
-        ref_text = "99th percentile of the slice"
+        ref_text = "99th percentile of the slice's tissue"
     elif np.ndim(reference) == 0:
         ref = float(reference)
         ref_text = f"{ref:.4g} Gy per history"
@@ -242,7 +265,7 @@ def isodose(result, path=None, *, axis="z", value=0.0, levels=(200, 150, 100, 80
         ref_text = f"dose at {tuple(float(v) for v in reference)} cm"
     if not ref > 0:
         raise InputError(f"reference dose is {ref}; cannot draw isodose lines")
-    pct = 100.0 * dose / ref
+    pct = np.where(tm, 100.0 * dose / ref, np.nan)
     if max_rel_unc is not None:
         pct = np.where(unc <= float(max_rel_unc), pct, np.nan)
     fig, ax = _own_axes(ax)
@@ -262,6 +285,21 @@ def isodose(result, path=None, *, axis="z", value=0.0, levels=(200, 150, 100, 80
     ax.set_aspect("equal")
     ax.set_title(f"Isodose (%) at {axis} = {centre:.3g} cm; 100 % = {ref_text}", fontsize=9)
     return _finish(fig if fig is not None else ax.figure, path)
+
+
+class _MaskView:
+    """A result-like object whose material index is a mask (to slice it like the phantom)."""
+
+    def __init__(self, result, mask):
+        self.phantom = _MaskPhantom(result.phantom, mask)
+        self.dose = self.uncertainty = mask
+
+
+class _MaskPhantom:
+    def __init__(self, ph, mask):
+        self.extent, self.shape, self.voxel_size = ph.extent, ph.shape, ph.voxel_size
+        self.density = ph.density
+        self.index = mask
 
 
 # ---------------------------------------------------------------------------------------- compare

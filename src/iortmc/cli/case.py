@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 from ..errors import InputError
 
 __all__ = ["Case", "load_case", "loads_case", "case_from_dict", "CASE_FORMAT", "BUNDLED_CASES",
@@ -51,7 +53,38 @@ __all__ = ["Case", "load_case", "loads_case", "case_from_dict", "CASE_FORMAT", "
 CASE_FORMAT = 1
 
 _TOP_KEYS = {"case_format", "title", "description", "histories", "seed", "phantom", "materials",
-             "source", "options", "output"}
+             "source", "options", "output", "applicator", "shielding", "calibration", "prescription"}
+_PHANTOM_TYPES = ("box", "slabs", "breast", "ct", "ioert")
+_BREAST_KEYS = {"type", "voxel_size_cm", "size_cm", "skin_cm", "breast_cm", "gland_fraction", "chest_wall_cm",
+                "rib_diameter_cm", "rib_y_cm", "lung_cm", "air_above_cm", "cavity", "cavity_depth_cm",
+                "cavity_radius_cm", "supersample", "paint"}
+_CT_KEYS = {"type", "ct", "voxel_size_cm", "rtstruct", "structures", "paint"}
+_IOERT_PHANTOM_KEYS = {"type", "depth_cm", "lateral_cm", "voxel_size_cm", "material", "air_margin_cm",
+                       "supersample", "paint"}
+#: [applicator] kind -> its class in iortmc.clinical.applicators and the keys it takes.
+APPLICATOR_KINDS = {
+    "spherical": ("SphericalApplicator", {"diameter_cm", "material", "wall_thickness_cm", "probe_diameter_cm",
+                                          "probe_material", "interior_material", "position_cm",
+                                          "probe_direction", "probe_length_cm"}),
+    "balloon": ("BalloonApplicator", {"diameter_cm", "wall_thickness_cm", "wall_material", "fill_material",
+                                      "catheter_diameter_cm", "catheter_material", "position_cm", "direction",
+                                      "catheter_length_cm"}),
+    "flat": ("FlatApplicator", {"diameter_cm", "face_thickness_cm", "wall_thickness_cm", "source_to_face_cm",
+                                "material", "position_cm", "direction"}),
+    "needle": ("NeedleApplicator", {"outer_diameter_cm", "wall_thickness_cm", "length_cm", "material",
+                                    "position_cm", "direction"}),
+    "ioert": ("IOERTApplicator", {"inner_diameter_cm", "wall_thickness_cm", "length_cm", "bevel_deg", "material",
+                                  "center_xy_cm"}),
+}
+_APPLICATOR_COMMON = {"kind", "supersample"}
+_SHIELD_KEYS = {"layers", "diameter_cm", "depth_cm", "center_xy_cm", "supersample"}
+_CALIBRATION_TYPES = {
+    "monitor_units": {"type", "Gy_per_MU", "reference_depth_cm", "energy_MeV", "applicator", "reference_result"},
+    "dose_rate": {"type", "Gy_per_min", "point_cm", "offset_cm", "reference_result"},
+    "air_kerma_strength": {"type", "air_kerma_strength_U", "dose_rate_constant_cGy_per_h_per_U", "transverse",
+                           "reference_result"},
+}
+_PRESCRIPTION_KEYS = {"dose_Gy", "at", "depth_cm", "isodose_percent", "radius_cm", "center_cm", "point_cm"}
 _PHANTOM_KEYS = {"type", "size_cm", "shape", "voxel_size_cm", "material", "origin_cm", "paint",
                  "axis", "lateral_cm", "layers"}
 _PAINT_KEYS = {"sphere": {"shape", "material", "density", "center_cm", "radius_cm"},
@@ -171,6 +204,19 @@ class Case:
         The parsed TOML (kept in the result's metadata as ``case``).
     base_dir : Path
         Directory that relative paths are resolved against.
+    applicator : applicator object or None
+        From ``[applicator]`` (already painted into ``phantom``).
+    shielding : list
+        :class:`~iortmc.clinical.applicators.ShieldingDisc` objects from ``[[shielding]]`` (painted).
+    calibration : MonitorUnitCalibration, DoseRateCalibration or None
+        From ``[calibration]``; applied to the result by :meth:`run`.
+    calibration_reference : Path or None
+        ``[calibration] reference_result``: a result file of the reference set-up (default: the
+        case's own result is the reference).
+    prescription : Prescription or None
+        From ``[prescription]``; evaluated by :meth:`run` (``result.metadata["prescription"]``).
+    device_materials : list of str
+        Names of the applicator and shielding materials (not tissue in reports).
     """
 
     title: str
@@ -184,16 +230,23 @@ class Case:
     output_file: str | None = None
     data: dict = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path.cwd)
+    applicator: Any = None
+    shielding: list = field(default_factory=list)
+    calibration: Any = None
+    calibration_reference: Any = None
+    prescription: Any = None
+    device_materials: list = field(default_factory=list)
 
-    def run(self, progress: bool | Callable[[int, int], None] = False, *, histories: int | None = None,
+    def run(self, progress: bool | Callable[[int, int], None] | None = None, *, histories: int | None = None,
             seed: int | None = None, **options):
         """Run the case with :func:`iortmc.simulate` and return the :class:`~iortmc.results.dose.DoseResult`.
 
         Parameters
         ----------
-        progress : bool or callable, optional
-            Passed to :func:`iortmc.simulate` (``True`` prints a progress line; a callable
-            ``progress(done, total)`` is called after each wave where the engine supports it).
+        progress : bool, callable or None, optional
+            Passed to :func:`iortmc.simulate`: None (default) shows a progress bar for runs longer
+            than 2 s, ``True`` at once, ``False`` never; a callable ``progress(done, total)`` is
+            called after each wave.
         histories, seed : int, optional
             Override the case's values.
         **options
@@ -207,19 +260,50 @@ class Case:
         s = self.seed if seed is None else _integer(seed, "seed", 0, 2**63 - 1)
         opts = dict(self.options)
         opts.update({k: v for k, v in options.items() if v is not None})
-        if progress:
-            opts["progress"] = progress
+        opts["progress"] = progress
         result = simulate(self.phantom, self.source, histories=n, seed=s, **opts)
         meta = result.metadata  # the result's own dict: add the case description to it
         meta["case_title"] = self.title
         if self.description:
             meta["case_description"] = self.description
         meta["case"] = _json_safe(self.data)
+        self.finish(result)
         return result
+
+    def finish(self, result):
+        """Add what the case knows to a result of it: device materials, calibration, prescription."""
+        meta = result.metadata
+        if self.device_materials:
+            meta["device_materials"] = list(self.device_materials)
+        if self.applicator is not None and hasattr(self.applicator, "describe"):
+            meta["applicator"] = _json_safe(self.applicator.describe())
+        if self.calibration is not None:
+            ref = result
+            if self.calibration_reference is not None:
+                from ..results.dose import load
+
+                ref = load(self.calibration_reference)
+            self.calibration.calibrate(ref).apply(result)
+        if self.prescription is not None:
+            plan = self.prescription.evaluate(result)
+            meta["prescription"] = {**_json_safe(self.prescription.describe()), "reference": plan.reference,
+                                    "reference_dose_Gy_per_history": plan.reference_dose_Gy_per_history,
+                                    "rel_unc": plan.rel_unc, "unit": plan.unit, "units": plan.units,
+                                    "total_rel_unc": plan.total_rel_unc, "line": plan.line()}
+        return result
+
+    def show(self, path=None):
+        """Draw the geometry (three material slices through the source or beam axis) before any run;
+        returns the matplotlib figure (see :func:`iortmc.clinical.preview.show_geometry`)."""
+        from ..clinical.preview import show_geometry
+
+        return show_geometry(self.phantom, self.source, path, title=self.title,
+                             metadata={"device_materials": list(self.device_materials)}
+                             if self.device_materials else None)
 
     def default_reference_point(self) -> tuple:
         """The summary's reference point: ``[output] reference_point_cm`` if given, else 1 cm from a
-        point source along +x, or 1 cm deep on the axis of a pencil beam (cm, (x, y, z))."""
+        point source along +x, or 1 cm below the tissue surface on the axis of a beam (cm, (x, y, z))."""
         if self.reference_point_cm is not None:
             return self.reference_point_cm
         import numpy as np
@@ -227,8 +311,14 @@ class Case:
         pos = np.asarray(self.source.position, dtype=float)
         if type(self.source).__name__ in ("PencilBeam", "ElectronBeam"):
             d = np.asarray(self.source.direction, dtype=float)
-            # entry point into the phantom along the beam, then 1 cm deeper
-            t_in = _entry_distance(self.phantom, pos, d)
+            d = d / np.linalg.norm(d)
+            # entry point into the tissue along the beam (past any air and applicator), then 1 cm deeper
+            from ..results.sampling import entry_surface
+
+            try:
+                t_in = entry_surface(self.phantom, pos, d).distance_cm
+            except InputError:
+                t_in = _entry_distance(self.phantom, pos, d)
             p = pos + d * ((t_in if t_in is not None else 0.0) + 1.0)
         else:
             p = pos + np.array([1.0, 0.0, 0.0])
@@ -299,9 +389,33 @@ def case_from_dict(data: Mapping, base_dir=None) -> Case:
     histories = _integer(data["histories"], "histories", 1, 2**62)
     seed = _integer(data.get("seed", 1), "seed", 0, 2**63 - 1)
     materials = _materials(data.get("materials", {}))
-    phantom = _phantom(_table(data["phantom"], "[phantom]"), materials)
-    source = _source(_table(data["source"], "[source]"), base)
+    app = _applicator(data["applicator"], materials) if "applicator" in data else None
+    ptab = _table(data["phantom"], "[phantom]")
+    stab = _table(data["source"], "[source]")
+    phantom, app_source, devices = _clinical_phantom(ptab, materials, app, stab, base)
+    discs = _shielding(data.get("shielding", []), materials)
+    for i, sh in enumerate(discs):
+        disc, ss = sh
+        try:
+            import warnings as _w
+
+            with _w.catch_warnings():
+                _w.simplefilter("ignore")
+                disc.paint(phantom, supersample=ss)
+        except InputError as exc:
+            raise InputError(f"[[shielding]] #{i + 1}: {exc}") from None
+        devices += [m.name for m, _ in disc.layers]
+    if stab.get("type") == "applicator":
+        if app_source is None:
+            raise InputError("[source] type = \"applicator\" needs an [applicator] section")
+        source = _applicator_source(stab, app, app_source, base)
+    else:
+        source = _source(stab, base)
     options = _options(_table(data.get("options", {}), "[options]"))
+    calibration, cal_ref = (_calibration(_table(data["calibration"], "[calibration]"), base)
+                            if "calibration" in data else (None, None))
+    prescription = (_prescription(_table(data["prescription"], "[prescription]"), phantom, source, app)
+                    if "prescription" in data else None)
     out = _table(data.get("output", {}), "[output]")
     _unknown(out, _OUTPUT_KEYS, "output")
     ref = None
@@ -310,9 +424,15 @@ def case_from_dict(data: Mapping, base_dir=None) -> Case:
         if not phantom.contains(ref):
             raise InputError(f"[output] reference_point_cm {ref} lies outside the phantom {phantom.extent} cm")
     ofile = _string(out["file"], "[output] file") if "file" in out else None
+    from ..transport.reach import check_reach
+
+    check_reach(phantom, source)
     return Case(title=title, description=description, phantom=phantom, source=source, histories=histories,
                 seed=seed, options=options, reference_point_cm=ref, output_file=ofile,
-                data=dict(data), base_dir=base)
+                data=dict(data), base_dir=base, applicator=app,
+                shielding=[d for d, _ in discs],
+                calibration=calibration, calibration_reference=cal_ref, prescription=prescription,
+                device_materials=sorted(set(devices)))
 
 
 # ---------------------------------------------------------------------------------------- sections
@@ -387,7 +507,7 @@ def _phantom(t, custom):
     from ..geometry import Phantom
 
     _unknown(t, _PHANTOM_KEYS, "phantom")
-    kind = _string(t.get("type", "box"), "[phantom] type", ("box", "slabs"))
+    kind = _string(t.get("type", "box"), "[phantom] type", _PHANTOM_TYPES)
     if "voxel_size_cm" not in t:
         raise InputError("[phantom] voxel_size_cm is required: a number or 3 numbers (x, y, z) in cm")
     vs = _vector(t["voxel_size_cm"], "[phantom] voxel_size_cm", positive=True, allow_scalar=True)
@@ -475,6 +595,384 @@ def _paint(ph, p, n, custom) -> None:
         if any(h <= l for l, h in zip(lo, hi)):
             raise InputError(f"{w}: upper_cm {hi} must exceed lower_cm {lo} in x, y and z")
         ph.paint_box(lo, hi, mat, density=rho)
+
+
+# ---------------------------------------------------------------------------------------- clinical set-ups
+def _bool(value, where):
+    if not isinstance(value, bool):
+        raise InputError(f"{where} must be true or false, got {value!r}")
+    return value
+
+
+def _pair(value, where):
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise InputError(f"{where} must be 2 numbers (x, y) in cm, got {value!r}")
+    return tuple(_number(v, where, unit="cm") for v in value)
+
+
+def _applicator(t, custom):
+    """The applicator object from [applicator] (not painted yet)."""
+    from ..clinical import applicators as A
+
+    t = _table(t, "[applicator]")
+    kind = _string(t.get("kind"), "[applicator] kind", tuple(APPLICATOR_KINDS))
+    cls_name, keys = APPLICATOR_KINDS[kind]
+    _unknown(t, keys | _APPLICATOR_COMMON, f"applicator ({kind})")
+    kw = {}
+    for k, v in t.items():
+        w = f"[applicator] {k}"
+        if k in ("kind", "supersample"):
+            continue
+        if k.endswith("material"):
+            kw[k] = _material(v, custom, w)
+        elif k == "position_cm":
+            kw["position"] = _vector(v, w)
+        elif k in ("direction", "probe_direction"):
+            kw[k] = _vector(v, w, unit="(unit-free)")
+        elif k == "center_xy_cm":
+            kw["center_xy"] = _pair(v, w)
+        else:
+            kw[k] = _number(v, w)
+    try:
+        return getattr(A, cls_name)(**kw)
+    except InputError as exc:
+        raise InputError(f"[applicator] ({kind}): {exc}") from None
+
+
+def _supersample(t, where, default):
+    return _integer(t.get("supersample", default), f"{where} supersample", 1, 7)
+
+
+def _clinical_phantom(t, custom, app, stab, base: Path):
+    """(phantom, the applicator's own source or None, device material names)."""
+    kind = t.get("type", "box")
+    devices = []
+    app_source = None
+    if kind == "ioert":
+        _unknown(t, _IOERT_PHANTOM_KEYS, "phantom (ioert)")
+        if app is None or type(app).__name__ != "IOERTApplicator":
+            raise InputError("[phantom] type = \"ioert\" needs an [applicator] of kind = \"ioert\"")
+        energy = _ioert_energy(stab, base)
+        kw = {"depth_cm": _number(t.get("depth_cm", 8.0), "[phantom] depth_cm", positive=True, unit="cm"),
+              "lateral_cm": _number(t.get("lateral_cm", 16.0), "[phantom] lateral_cm", positive=True, unit="cm"),
+              "tissue": _material(t.get("material", "water"), custom, "[phantom] material"),
+              "supersample": _supersample(t, "[phantom]", 3)}
+        if "voxel_size_cm" in t:
+            kw["voxel_size_cm"] = _vector(t["voxel_size_cm"], "[phantom] voxel_size_cm", positive=True,
+                                          allow_scalar=True)
+        if "air_margin_cm" in t:
+            kw["air_margin_cm"] = _number(t["air_margin_cm"], "[phantom] air_margin_cm", minimum=0.0, unit="cm")
+        kw.update(_beam_kw(stab))
+        try:
+            ph, app_source = app.build(energy, **kw)
+        except InputError as exc:
+            raise InputError(f"[phantom] (ioert): {exc}") from None
+        devices.append(app.material.name)
+    elif kind == "breast":
+        from ..geometry.phantoms import breast_phantom
+
+        _unknown(t, _BREAST_KEYS, "phantom (breast)")
+        kw = {}
+        for k in ("skin_cm", "breast_cm", "chest_wall_cm", "rib_diameter_cm", "lung_cm", "air_above_cm",
+                  "cavity_depth_cm", "cavity_radius_cm"):
+            if k in t:
+                kw[k] = _number(t[k], f"[phantom] {k}", minimum=0.0, unit="cm")
+        if "gland_fraction" in t:
+            kw["gland_fraction"] = _number(t["gland_fraction"], "[phantom] gland_fraction", minimum=0.0)
+        if "voxel_size_cm" in t:
+            kw["voxel_size_cm"] = _vector(t["voxel_size_cm"], "[phantom] voxel_size_cm", positive=True,
+                                          allow_scalar=True)
+        if "size_cm" in t:
+            v = t["size_cm"]
+            kw["size_cm"] = (_number(v, "[phantom] size_cm", positive=True, unit="cm")
+                             if not isinstance(v, list) else _pair(v, "[phantom] size_cm"))
+        if "rib_y_cm" in t:
+            ry = t["rib_y_cm"]
+            if not isinstance(ry, list):
+                raise InputError(f"[phantom] rib_y_cm must be an array of y positions in cm, got {ry!r}")
+            kw["rib_y_cm"] = [_number(v, "[phantom] rib_y_cm", unit="cm") for v in ry]
+        kw["supersample"] = _supersample(t, "[phantom]", 1)
+        cav = t.get("cavity", "applicator" if app is not None else "saline")
+        cav = _string(cav, "[phantom] cavity", ("air", "saline", "none", "applicator"))
+        if cav == "applicator":
+            if app is None or not hasattr(app, "radius_cm"):
+                raise InputError("[phantom] cavity = \"applicator\" needs a spherical or balloon [applicator]")
+            kw["cavity"] = app
+        else:
+            kw["cavity"] = None if cav == "none" else cav
+        try:
+            ph, info = breast_phantom(**kw)
+        except InputError as exc:
+            raise InputError(f"[phantom] (breast): {exc}") from None
+        if cav == "applicator":
+            app.position = np.asarray(info["cavity_center_cm"], dtype=float)
+            app_source = info.get("source") or app.source()
+            devices += _app_materials(app)
+        elif app is not None:
+            app_source = _paint_app(ph, app, t)
+            devices += _app_materials(app)
+    elif kind == "ct":
+        ph = _ct_phantom(t, custom, base)
+        if app is not None:
+            app_source = _paint_app(ph, app, t)
+            devices += _app_materials(app)
+    else:
+        ph = _phantom(t, custom)
+        if app is not None:
+            if type(app).__name__ == "IOERTApplicator":
+                raise InputError("an [applicator] of kind = \"ioert\" builds its own phantom: use "
+                                 "[phantom] type = \"ioert\"")
+            app_source = _paint_app(ph, app, t)
+            devices += _app_materials(app)
+    if kind in ("breast", "ct", "ioert"):
+        paints = t.get("paint", [])
+        if not isinstance(paints, list):
+            raise InputError(f"[phantom] paint must be an array of tables ([[phantom.paint]]), got {paints!r}")
+        for i, p in enumerate(paints):
+            _paint(ph, _table(p, f"[[phantom.paint]] #{i + 1}"), i + 1, custom)
+    return ph, app_source, devices
+
+
+def _app_materials(app):
+    names = []
+    for k in ("material", "wall_material", "probe_material", "catheter_material"):
+        m = getattr(app, k, None)
+        if m is not None and m.name not in ("air", "water", "saline"):
+            names.append(m.name)
+    return names
+
+
+def _paint_app(ph, app, t):
+    import numpy as _np
+
+    b = app.bounds()
+    lo = _np.array([e[0] for e in ph.extent])
+    hi = _np.array([e[1] for e in ph.extent])
+    if any(b[a][1] < lo[a] or b[a][0] > hi[a] for a in range(3)):
+        raise InputError(f"[applicator] lies outside the phantom (applicator bounds {b} cm, phantom "
+                         f"{ph.extent} cm)")
+    if not ph.contains(tuple(app.source().position.tolist())):
+        raise InputError(f"[applicator]: its source position {tuple(app.source().position.tolist())} cm lies "
+                         f"outside the phantom {ph.extent} cm")
+    try:
+        return app.paint(ph, supersample=1)
+    except InputError as exc:
+        raise InputError(f"[applicator]: {exc}") from None
+
+
+def _ct_phantom(t, custom, base: Path):
+    from .. import dicom
+
+    _unknown(t, _CT_KEYS, "phantom (ct)")
+    if "ct" not in t:
+        raise InputError("[phantom] type = \"ct\" needs ct = the CT series (a directory or a file), relative "
+                         "to the case file")
+    path = Path(_string(t["ct"], "[phantom] ct"))
+    path = path if path.is_absolute() else base / path
+    ct = dicom.read_ct_series(path)
+    vs = (_vector(t["voxel_size_cm"], "[phantom] voxel_size_cm", positive=True, allow_scalar=True)
+          if "voxel_size_cm" in t else None)
+    ph = dicom.ct_to_phantom(ct, voxel_size=vs)
+    structs = t.get("structures", [])
+    if structs and "rtstruct" not in t:
+        raise InputError("[phantom] structures need rtstruct = the RT Structure Set file")
+    if "rtstruct" in t:
+        rs = Path(_string(t["rtstruct"], "[phantom] rtstruct"))
+        rs = rs if rs.is_absolute() else base / rs
+        masks = dicom.read_rtstruct(rs, ph)
+        if not isinstance(structs, list):
+            raise InputError(f"[phantom] structures must be an array of tables ([[phantom.structures]]), "
+                             f"got {structs!r}")
+        for i, st in enumerate(structs):
+            w = f"[[phantom.structures]] #{i + 1}"
+            st = _table(st, w)
+            _unknown(st, {"roi", "material", "density"}, f"phantom.structures #{i + 1}")
+            roi = _string(st.get("roi"), f"{w} roi")
+            if roi not in masks:
+                raise InputError(f"{w}: the RT Structure Set {str(rs)!r} has no ROI named {roi!r}; it has "
+                                 f"{', '.join(map(repr, sorted(masks))) or 'none'}")
+            mat = _material(st.get("material"), custom, f"{w} material")
+            rho = _number(st["density"], f"{w} density", positive=True, unit="g/cm3") if "density" in st else None
+            if not masks[roi].any():
+                raise InputError(f"{w}: ROI {roi!r} covers no voxel of the CT grid")
+            ph._paint(masks[roi], mat, rho)
+    return ph
+
+
+def _ioert_energy(stab, base):
+    if stab.get("type") != "applicator":
+        raise InputError("[phantom] type = \"ioert\" takes its beam from the applicator: use [source] "
+                         "type = \"applicator\" with energy_MeV or spectrum")
+    if ("energy_MeV" in stab) == ("spectrum" in stab):
+        raise InputError("[source] (applicator, ioert) needs exactly one of energy_MeV (kinetic) or spectrum")
+    if "energy_MeV" in stab:
+        return _number(stab["energy_MeV"], "[source] energy_MeV", positive=True, unit="MeV")
+    return _spectrum(stab["spectrum"], base)
+
+
+_APP_SOURCE_KEYS = {"type", "energy_MeV", "spectrum", "angular_spread_rad", "energy_spread_fwhm_MeV",
+                    "source_distance_cm", "beam_gap_cm"}
+
+
+def _beam_kw(stab):
+    kw = {}
+    if "angular_spread_rad" in stab:
+        kw["angular_spread"] = _number(stab["angular_spread_rad"], "[source] angular_spread_rad", minimum=0.0,
+                                       unit="rad")
+    if "energy_spread_fwhm_MeV" in stab:
+        kw["energy_spread"] = _number(stab["energy_spread_fwhm_MeV"], "[source] energy_spread_fwhm_MeV",
+                                      minimum=0.0, unit="MeV")
+    if "source_distance_cm" in stab:
+        kw["source_distance_cm"] = _number(stab["source_distance_cm"], "[source] source_distance_cm",
+                                           positive=True, unit="cm")
+    if "beam_gap_cm" in stab:
+        kw["beam_gap_cm"] = _number(stab["beam_gap_cm"], "[source] beam_gap_cm", minimum=0.0, unit="cm")
+    return kw
+
+
+def _applicator_source(stab, app, app_source, base):
+    _unknown(stab, _APP_SOURCE_KEYS if type(app).__name__ == "IOERTApplicator" else {"type", "spectrum"},
+             "source (applicator)")
+    if type(app).__name__ == "IOERTApplicator":
+        return app_source
+    if "spectrum" in stab:
+        from ..sources import PointSource
+
+        return PointSource(_spectrum(stab["spectrum"], base), position=tuple(app_source.position.tolist()))
+    return app_source
+
+
+def _shielding(value, custom):
+    from ..clinical.applicators import ShieldingDisc
+
+    if isinstance(value, Mapping):
+        value = [value]
+    if not isinstance(value, list):
+        raise InputError(f"[[shielding]] must be an array of tables, got {value!r}")
+    out = []
+    for i, t in enumerate(value):
+        w = f"[[shielding]] #{i + 1}"
+        t = _table(t, w)
+        _unknown(t, _SHIELD_KEYS, f"shielding #{i + 1}")
+        layers = t.get("layers")
+        if not isinstance(layers, list) or not layers:
+            raise InputError(f"{w} layers must be a non-empty array of {{material, thickness_cm}} tables, beam "
+                             f"side first, got {layers!r}")
+        ls = []
+        for j, layer in enumerate(layers):
+            lw = f"{w} layers[{j}]"
+            layer = _table(layer, lw)
+            _unknown(layer, {"material", "thickness_cm"}, f"shielding #{i + 1} layers[{j}]")
+            if "material" not in layer or "thickness_cm" not in layer:
+                raise InputError(f"{lw} needs material and thickness_cm")
+            ls.append((_material(layer["material"], custom, f"{lw} material"),
+                       _number(layer["thickness_cm"], f"{lw} thickness_cm", positive=True, unit="cm")))
+        kw = {}
+        if "diameter_cm" in t:
+            kw["diameter_cm"] = _number(t["diameter_cm"], f"{w} diameter_cm", positive=True, unit="cm")
+        if "depth_cm" in t:
+            kw["depth_cm"] = _number(t["depth_cm"], f"{w} depth_cm", minimum=0.0, unit="cm")
+        if "center_xy_cm" in t:
+            kw["center_xy"] = _pair(t["center_xy_cm"], f"{w} center_xy_cm")
+        try:
+            out.append((ShieldingDisc(layers=ls, **kw), _supersample(t, w, 3)))
+        except InputError as exc:
+            raise InputError(f"{w}: {exc}") from None
+    return out
+
+
+def _calibration(t, base: Path):
+    from ..clinical.calibration import DoseRateCalibration, MonitorUnitCalibration
+
+    kind = _string(t.get("type"), "[calibration] type", tuple(_CALIBRATION_TYPES))
+    _unknown(t, _CALIBRATION_TYPES[kind], f"calibration ({kind})")
+    ref = None
+    if "reference_result" in t:
+        ref = Path(_string(t["reference_result"], "[calibration] reference_result"))
+        ref = ref if ref.is_absolute() else base / ref
+        if not ref.is_file():
+            raise InputError(f"[calibration] reference_result {str(ref)!r} does not exist (a result file of the "
+                             "reference set-up, written by iortmc run)")
+    try:
+        if kind == "monitor_units":
+            if "Gy_per_MU" not in t:
+                raise InputError("Gy_per_MU is required (the measured dose per monitor unit at the reference)")
+            depth = t.get("reference_depth_cm", "dmax")
+            if not isinstance(depth, str):
+                depth = _number(depth, "[calibration] reference_depth_cm", positive=True, unit="cm")
+            kw = {}
+            if "energy_MeV" in t:
+                kw["energy_MeV"] = _number(t["energy_MeV"], "[calibration] energy_MeV", positive=True, unit="MeV")
+            if "applicator" in t:
+                kw["applicator"] = _string(t["applicator"], "[calibration] applicator")
+            return MonitorUnitCalibration(_number(t["Gy_per_MU"], "[calibration] Gy_per_MU", positive=True,
+                                                  unit="Gy/MU"), depth, **kw), ref
+        if kind == "dose_rate":
+            if "Gy_per_min" not in t:
+                raise InputError("Gy_per_min is required (the measured dose rate at the reference point)")
+            if ("point_cm" in t) == ("offset_cm" in t):
+                raise InputError("give exactly one of point_cm (absolute) or offset_cm (from the source)")
+            rate = _number(t["Gy_per_min"], "[calibration] Gy_per_min", positive=True, unit="Gy/min")
+            if "point_cm" in t:
+                return DoseRateCalibration.from_dose_rate(rate, _vector(t["point_cm"], "[calibration] point_cm")), ref
+            return DoseRateCalibration.from_dose_rate(rate, offset_cm=_vector(t["offset_cm"],
+                                                                              "[calibration] offset_cm")), ref
+        for k in ("air_kerma_strength_U", "dose_rate_constant_cGy_per_h_per_U"):
+            if k not in t:
+                raise InputError(f"{k} is required")
+        kw = {}
+        if "transverse" in t:
+            kw["transverse"] = _vector(t["transverse"], "[calibration] transverse", unit="(unit-free)")
+        return DoseRateCalibration.from_air_kerma_strength(
+            _number(t["air_kerma_strength_U"], "[calibration] air_kerma_strength_U", positive=True, unit="U"),
+            _number(t["dose_rate_constant_cGy_per_h_per_U"], "[calibration] dose_rate_constant_cGy_per_h_per_U",
+                    positive=True, unit="cGy/(h U)"), **kw), ref
+    except InputError as exc:
+        if str(exc).startswith("[calibration]"):
+            raise
+        raise InputError(f"[calibration] ({kind}): {exc}") from None
+
+
+def _prescription(t, phantom, source, app):
+    from ..clinical.prescription import PRESCRIPTION_KINDS, Prescription
+    from ..results.sampling import entry_surface, _box_interval
+
+    _unknown(t, _PRESCRIPTION_KEYS, "prescription")
+    if "dose_Gy" not in t:
+        raise InputError("[prescription] dose_Gy is required (the prescribed dose in Gy)")
+    at = _string(t.get("at"), "[prescription] at", PRESCRIPTION_KINDS)
+    kw = {}
+    for k in ("depth_cm", "isodose_percent", "radius_cm"):
+        if k in t:
+            kw[k] = _number(t[k], f"[prescription] {k}", positive=True)
+    for k in ("center_cm", "point_cm"):
+        if k in t:
+            kw[k] = _vector(t[k], f"[prescription] {k}")
+    if at == "surface" and "radius_cm" not in kw and app is not None and hasattr(app, "radius_cm"):
+        kw["radius_cm"] = float(app.radius_cm)
+    try:
+        rx = Prescription(_number(t["dose_Gy"], "[prescription] dose_Gy", positive=True, unit="Gy"), at, **kw)
+    except InputError as exc:
+        raise InputError(f"[prescription]: {exc}") from None
+    if at in ("depth", "isodose"):
+        if not hasattr(source, "direction") or type(source).__name__ == "PointSource":
+            raise InputError(f"[prescription] at = {at!r} applies to a beam (its central axis); this source is a "
+                             f"{type(source).__name__}: use at = \"surface\" or \"point\"")
+        if at == "depth":
+            p = np.asarray(source.position, dtype=float)
+            d = np.asarray(source.direction, dtype=float)
+            d = d / np.linalg.norm(d)
+            es = entry_surface(phantom, p, d, what="[prescription] the beam axis")
+            iv = _box_interval(phantom, p, d)
+            room = iv[1] - es.distance_cm
+            if rx.depth_cm >= room:
+                raise InputError(f"[prescription] depth_cm = {rx.depth_cm:g} cm lies outside the phantom: the beam "
+                                 f"axis runs {room:.3g} cm through it below the tissue surface")
+    elif at == "point" and not phantom.contains(rx.point_cm):
+        raise InputError(f"[prescription] point_cm {rx.point_cm} lies outside the phantom {phantom.extent} cm")
+    elif at == "surface" and rx.center_cm is not None and not phantom.contains(rx.center_cm):
+        raise InputError(f"[prescription] center_cm {rx.center_cm} lies outside the phantom {phantom.extent} cm")
+    return rx
 
 
 def _spectrum(value, base: Path):

@@ -2,7 +2,8 @@
 
 ``iortmc materials``            lists the built-in materials;
 ``iortmc materials NAME``       prints a material's photon and electron data table;
-``iortmc run``                  runs a simulation (see ``iortmc run --help``).
+``iortmc run``                  runs a simulation (see ``iortmc run --help``);
+``iortmc show``                 draws the geometry of a case file before a run.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The ``iortmc`` sub-commands that run and inspect simulations.
 
 ``iortmc run CASE.toml -o result.h5``     run a TOML case file (docs/case-format.md)
+``iortmc show CASE.toml -o geometry.png`` draw the geometry of a case file before running it
 ``iortmc info result.h5``                 describe a result file
 ``iortmc plot result.h5 --depth-dose out.png | --radial out.png | --slice z=0 out.png | ...``
 ``iortmc example NAME [-o DIR]``          run a bundled case, write NAME.h5 and PNG figures
@@ -34,8 +35,6 @@ EXAMPLES = {
     "ioert9": "9 MeV IOERT electron field (6 cm) on water (depth dose, R90/R50/Rp)",
 }
 
-_COMPILE_HINT = ("iortmc: the first run after installation compiles the transport kernels "
-                 "(about 30-60 s; cached afterwards)")
 
 
 # ---------------------------------------------------------------------------------------- progress
@@ -157,18 +156,47 @@ def summary_lines(result, reference_point=None) -> list[str]:
     if rate:
         tline += f";  transport {rate:,.0f} histories/s"
     lines.append(tline)
-    dose, unc = result.dose, result.uncertainty
-    k = np.unravel_index(int(np.argmax(dose)), dose.shape)
-    x, y, z = ph.centers()
-    lines.append(f"maximum dose: {dose[k]:.4e} Gy/history (+- {100 * unc[k]:.2g} %) in voxel [z,y,x] = "
-                 f"{tuple(int(i) for i in k)} at ({x[k[2]]:.3g}, {y[k[1]]:.3g}, {z[k[0]]:.3g}) cm")
+    cal = result.calibration
+    hpu = float(cal["histories_per_unit"]) if cal else None
+    cunit = f"Gy/{cal['unit']}" if cal else None
+
+    def dose_text(d, u):
+        t = f"{d:.4e} Gy/history (+- {100 * u:.2g} %)"
+        return t + (f" = {d * hpu:.4g} {cunit}" if cal else "")
+
+    try:
+        m = analysis.dose_max(result)
+        lines.append(f"maximum dose in tissue: {dose_text(m.dose, m.rel_unc)} at (x, y, z) = "
+                     f"({m.point_cm[0]:.3g}, {m.point_cm[1]:.3g}, {m.point_cm[2]:.3g}) cm, voxel [z, y, x] = "
+                     f"{list(m.voxel_zyx)}")
+    except InputError as exc:
+        lines.append(f"maximum dose in tissue: not available ({exc})")
+    src_type = src.get("type") if isinstance(src, dict) else None
+    if src_type in ("PencilBeam", "ElectronBeam"):
+        try:
+            dd = analysis.depth_dose(result, axis="beam")
+            sp = dd.surface_cm
+            line = f"tissue surface on the beam axis at (x, y, z) = ({sp[0]:.3g}, {sp[1]:.3g}, {sp[2]:.3g}) cm"
+            if src_type == "ElectronBeam":
+                r = analysis.ranges(dd.depth_cm, dd.dose)
+                line += (f"; from it along the beam axis: R90 = {r['R90']:.3g} cm, R50 = {r['R50']:.3g} cm, "
+                         f"Rp = {r['Rp']:.3g} cm")
+            lines.append(line)
+        except InputError as exc:
+            lines.append(f"depth dose on the beam axis: not available ({exc})")
     if reference_point is not None:
         try:
             d, u = analysis.point_dose(result, reference_point)
-            lines.append(f"dose at reference point {tuple(float(v) for v in reference_point)} cm: "
-                         f"{d:.4e} Gy/history (+- {100 * u:.2g} %)")
+            p = tuple(float(v) for v in reference_point)
+            lines.append(f"dose at the reference point (x, y, z) = ({p[0]:g}, {p[1]:g}, {p[2]:g}) cm: {dose_text(d, u)}")
         except InputError as exc:
             lines.append(f"dose at reference point: not available ({exc})")
+    if cal:
+        lines.append(f"calibration: {cal.get('measured_Gy_per_unit', float('nan')):.5g} {cunit} at "
+                     f"{cal.get('reference', '?')}: {hpu:.5g} histories per {cal['unit']}")
+    rx = md.get("prescription")
+    if isinstance(rx, dict) and rx.get("line"):
+        lines.append(str(rx["line"]))
     lines.extend(energy_balance_lines(result.energy_balance, opts.get("scoring")))
     return lines
 
@@ -198,9 +226,6 @@ def _run_case(case, args, label="iortmc", **extra):
     quiet = getattr(args, "quiet", False)
     if not quiet:
         print(f"{label}: {case.title}: {args.histories or case.histories:,} histories", file=sys.stderr)
-        from ..transport import run as _sim
-        if not getattr(_sim, "_COMPILED", True):
-            print(_COMPILE_HINT, file=sys.stderr)
     with ProgressBar(enabled=not quiet) as bar:
         result = case.run(progress=bar if not quiet else False, histories=args.histories, seed=args.seed,
                           threads=args.threads, batches=getattr(args, "batches", None),
@@ -223,6 +248,8 @@ def _cmd_run(args) -> int:
             print(f"iortmc: {out} does not exist: starting the run from the beginning", file=sys.stderr)
         result = _run_case(case, args, checkpoint=out, checkpoint_every=args.checkpoint_every,
                            resume=args.resume, metadata=_case_metadata(case))
+        if result.calibration is not None or "prescription" in result.metadata:
+            result.save(out)   # the finished result with the calibration and prescription added
     else:
         from ..transport.checkpoint import refuse_unfinished
 
@@ -247,6 +274,18 @@ def _case_metadata(case) -> dict:
     return meta
 
 
+def _cmd_show(args) -> int:
+    from ..analysis import plot
+    from .case import load_case
+
+    case = load_case(args.case)
+    plot.require_matplotlib()
+    _check_writable(args.output, "-o/--output")
+    case.show(args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
 def _check_writable(path, what):
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -269,11 +308,7 @@ def _default_figure(result, ref, path):
 
     src = result.source or {}
     if src.get("type") in ("PencilBeam", "ElectronBeam"):
-        d = np.asarray(src.get("direction", [0, 0, 1.0]), dtype=float)
-        axis = "xyz"[int(np.argmax(np.abs(d)))]
-        pos = src.get("position_cm", [0, 0, 0])
-        through = tuple(float(pos[i]) for i in range(3) if "xyz"[i] != axis)
-        return plot.depth_dose(result, path, axis=axis, through=through)
+        return plot.depth_dose(result, path, axis="beam")
     center = tuple(src.get("position_cm", (0.0, 0.0, 0.0)))
     return plot.radial_dose(result, path, center=center)
 
@@ -438,7 +473,7 @@ def _run_options(p, histories_help):
 
 
 def add_run_commands(subparsers) -> None:
-    """Add ``run``, ``info``, ``plot``, ``example`` and ``validate`` to the ``iortmc`` parser."""
+    """Add ``run``, ``show``, ``info``, ``plot``, ``example`` and ``validate`` to the ``iortmc`` parser."""
     p = subparsers.add_parser("run", help="run a TOML case file and write an HDF5 result",
                               description="Run a simulation described by a TOML case file "
                                           "(docs/case-format.md) and write the result (HDF5).")
@@ -458,6 +493,15 @@ def add_run_commands(subparsers) -> None:
     p.add_argument("--plot", metavar="PNG", help="also write the default figure (radial dose for point "
                                                  "sources, depth dose for beams)")
     p.set_defaults(func=_cmd_run)
+
+    p = subparsers.add_parser("show", help="draw the geometry of a case file (no transport)",
+                              description="Draw three orthogonal material slices through the source or the "
+                                          "beam axis of a case file, with the applicator and shielding "
+                                          "outlined, the source position and the beam direction; no "
+                                          "particle is transported.")
+    p.add_argument("case", help="case file (.toml)")
+    p.add_argument("-o", "--output", default="geometry.png", help="figure file (default geometry.png)")
+    p.set_defaults(func=_cmd_show)
 
     p = subparsers.add_parser("info", help="describe a result file")
     p.add_argument("result", help="result file (.h5)")

@@ -27,12 +27,12 @@ import numpy as np
 from .._atomic import atomic_write
 from ..errors import DataError, InputError
 
-__all__ = ["DoseResult", "ScaledDose", "TreatmentTime", "load", "merge", "FILE_TYPE", "FORMAT_VERSION"]
+__all__ = ["DoseResult", "ScaledDose", "TreatmentTime", "load", "merge", "restamp", "FILE_TYPE", "FORMAT_VERSION"]
 
 #: Value of the root attribute ``file_type`` of every iortmc result file.
 FILE_TYPE = "iortmc-result"
 #: Version of the file format written here. Readers accept any 1.x file (minor versions only add fields).
-FORMAT_VERSION = "1.1"
+FORMAT_VERSION = "1.2"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
 
 #: Options that may differ between runs that are merged: they change how a run was executed, not the
@@ -204,6 +204,9 @@ class DoseResult:
         in s. Missing entries are NaN.
     metadata : dict, optional
         Free-form JSON-compatible information (user labels, host, ...).
+    calibration : dict, optional
+        A machine calibration (``iortmc.clinical.calibration.Calibration.to_dict()``): at least
+        ``unit`` ("MU" or "min") and ``histories_per_unit``; see :meth:`set_calibration`.
 
     Notes
     -----
@@ -216,7 +219,8 @@ class DoseResult:
     """
 
     def __init__(self, dose_sum, dose_sum2, histories, phantom, *, source=None, options=None,
-                 energy_balance=None, seed=None, batches=None, timing=None, metadata=None) -> None:
+                 energy_balance=None, seed=None, batches=None, timing=None, metadata=None,
+                 calibration=None) -> None:
         for attr in ("shape", "materials", "index", "density", "voxel_size", "origin"):
             if not hasattr(phantom, attr):
                 raise InputError(f"phantom must be a Phantom, got {type(phantom).__name__} "
@@ -263,6 +267,9 @@ class DoseResult:
                 tm[k] = float(v)
         self._timing = tm
         self._metadata = _jsonable(dict(metadata), "metadata") if metadata is not None else {}
+        self._calibration = None
+        if calibration is not None:
+            self.set_calibration(calibration)
         self._dose = None
         self._unc = None
 
@@ -351,6 +358,46 @@ class DoseResult:
     def metadata(self) -> dict:
         """Free-form metadata (JSON-compatible dict)."""
         return self._metadata
+
+    # ------------------------------------------------------------------ absolute dose
+    @property
+    def calibration(self) -> dict | None:
+        """The machine calibration attached to the result (a dict), or None."""
+        return None if self._calibration is None else dict(self._calibration)
+
+    def set_calibration(self, calibration) -> None:
+        """Attach a machine calibration (a dict or an object with ``to_dict()``; None removes it).
+
+        Required entries: ``unit`` ("MU" for monitor units or "min" for minutes) and
+        ``histories_per_unit`` (source particles per MU or per minute, finite and > 0)."""
+        if calibration is None:
+            self._calibration = None
+            return
+        c = _jsonable(calibration, "calibration")
+        if not isinstance(c, dict):
+            raise InputError(f"calibration must be a dict, got {calibration!r}")
+        if c.get("unit") not in ("MU", "min"):
+            raise InputError(f"calibration unit must be 'MU' or 'min', got {c.get('unit')!r}")
+        h = c.get("histories_per_unit")
+        if isinstance(h, bool) or not isinstance(h, (int, float)) or not (math.isfinite(h) and h > 0):
+            raise InputError(f"calibration histories_per_unit must be a finite number > 0, got {h!r}")
+        self._calibration = c
+
+    @property
+    def absolute_dose_unit(self) -> str | None:
+        """``"Gy/MU"`` or ``"Gy/min"`` with a calibration, else None."""
+        return None if self._calibration is None else f"Gy/{self._calibration['unit']}"
+
+    @property
+    def absolute_dose(self) -> np.ndarray:
+        """Dose in Gy per MU (IOERT) or Gy per minute (low-kV), [z, y, x]: ``dose x histories_per_unit``.
+
+        Raises InputError without a calibration (:meth:`set_calibration`)."""
+        if self._calibration is None:
+            raise InputError("this result has no calibration: attach one with "
+                             "iortmc.clinical.calibration (MonitorUnitCalibration or DoseRateCalibration)"
+                             ".calibrate(reference_result).apply(result)")
+        return self.dose * float(self._calibration["histories_per_unit"])
 
     def __repr__(self) -> str:
         return (f"DoseResult(histories={self._histories}, shape={tuple(self._phantom.shape)} [z,y,x], "
@@ -539,19 +586,84 @@ class DoseResult:
         g.attrs["present"] = self._energy_balance is not None
         for k, v in (self._energy_balance or {}).items():
             g.attrs[k] = np.float64(v)
+        if self._calibration is not None:
+            g = f.create_group("calibration")
+            g.attrs["unit"] = self._calibration["unit"]
+            g.attrs["histories_per_unit"] = np.float64(self._calibration["histories_per_unit"])
+            g.attrs["json"] = _json_dump(self._calibration)
+
+
+#: Size of the HDF5 user block that holds the file checksum (bytes before the HDF5 data).
+USERBLOCK_BYTES = 512
+_CHECKSUM_TAG = b"iortmc-sha256 "
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _sha256_from(path, offset: int) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _atomic_write(path, write) -> None:
     """Create ``path`` as an HDF5 file filled by ``write(h5py.File)``, atomically
     (:func:`iortmc._atomic.atomic_write`). Used by :meth:`DoseResult.save` and by the checkpoints of
-    :mod:`iortmc.transport.checkpoint`."""
+    :mod:`iortmc.transport.checkpoint`.
+
+    The file starts with a 512-byte HDF5 user block holding ``iortmc-sha256 <hex>``: the SHA-256 of
+    the rest of the file, which :func:`load` checks before the HDF5 library reads anything (a damaged
+    file is then a DataError, never undefined behaviour in the HDF5 library)."""
     import h5py
 
     def create(tmp):
-        with h5py.File(tmp, "x") as f:
+        with h5py.File(tmp, "x", userblock_size=USERBLOCK_BYTES) as f:
             write(f)
+        head = _CHECKSUM_TAG + _sha256_from(tmp, USERBLOCK_BYTES).encode("ascii") + b"\n"
+        with open(tmp, "r+b") as fh:
+            fh.write(head.ljust(USERBLOCK_BYTES, b"\0"))
 
     atomic_write(path, create)
+
+
+def _verify_checksum(path: str) -> None:
+    """DataError if ``path`` has an iortmc user block whose checksum does not match the file."""
+    with open(path, "rb") as fh:
+        head = fh.read(USERBLOCK_BYTES + len(_HDF5_SIGNATURE))
+    if head[:len(_HDF5_SIGNATURE)] == _HDF5_SIGNATURE:
+        return   # no user block: a file of format 1.0/1.1 or written by other software
+    if head[USERBLOCK_BYTES:] != _HDF5_SIGNATURE and not head.startswith(_CHECKSUM_TAG):
+        return   # not an iortmc file with a checksum; h5py.is_hdf5 decides what it is
+    line = head[:USERBLOCK_BYTES].split(b"\n", 1)[0]
+    want = line[len(_CHECKSUM_TAG):] if line.startswith(_CHECKSUM_TAG) else b""
+    if len(want) != 64 or head[USERBLOCK_BYTES:] != _HDF5_SIGNATURE:
+        raise DataError(f"{path!r} is damaged: its iortmc header (checksum block) is corrupted; the file may "
+                        f"have been altered or cut short")
+    got = _sha256_from(path, USERBLOCK_BYTES)
+    if got.encode("ascii") != want:
+        raise DataError(f"{path!r} is damaged: its SHA-256 checksum does not match the content (the file was "
+                        f"altered or cut short after it was written, e.g. by an interrupted copy or a full disk; "
+                        f"after an intended edit with another HDF5 tool, iortmc.results.dose.restamp(path) "
+                        f"records the new checksum)")
+
+
+def restamp(path) -> None:
+    """Record the current checksum of a result file edited on purpose with another HDF5 tool.
+
+    Only for files that carry the iortmc checksum block (format 1.2 and later); the edit itself is not
+    checked, :func:`load` still checks every field."""
+    path = os.fspath(path)
+    with open(path, "rb") as fh:
+        head = fh.read(USERBLOCK_BYTES + len(_HDF5_SIGNATURE))
+    if head[USERBLOCK_BYTES:] != _HDF5_SIGNATURE:
+        raise DataError(f"{path!r} has no iortmc checksum block (not an iortmc result of format 1.2 or later)")
+    line = _CHECKSUM_TAG + _sha256_from(path, USERBLOCK_BYTES).encode("ascii") + b"\n"
+    with open(path, "r+b") as fh:
+        fh.write(line.ljust(USERBLOCK_BYTES, b"\0"))
 
 
 def h5py_str():
@@ -641,9 +753,11 @@ def merge(results: Iterable[DoseResult]) -> DoseResult:
     timing = {k: math.fsum(r.timing[k] for r in rs) for k in _TIMING_KEYS}
     meta = dict(first.metadata)
     meta["merged_runs"] = sum(int(r.metadata.get("merged_runs", 1)) for r in rs)
+    cals = [_json_dump(r.calibration) for r in rs]
+    cal = first.calibration if all(c == cals[0] for c in cals) else None
     return DoseResult(s1, s2, sum(r.histories for r in rs), p0, source=first.source,
                       options=dict(first.options), energy_balance=eb, seed=tuple(seeds) or None,
-                      batches=batches, timing=timing, metadata=meta)
+                      batches=batches, timing=timing, metadata=meta, calibration=cal)
 
 
 # ---------------------------------------------------------------------------------------- loading
@@ -664,6 +778,10 @@ def load(path) -> DoseResult:
         raise DataError(f"result file {path!r} does not exist")
     if os.path.isdir(path):
         raise DataError(f"result file {path!r} is a directory, not an HDF5 file")
+    try:
+        _verify_checksum(path)
+    except OSError as exc:
+        raise DataError(f"cannot read result file {path!r}: {exc}") from exc
     try:
         is_h5 = h5py.is_hdf5(path)
     except OSError as exc:
@@ -749,6 +867,12 @@ def _read(f, path: str) -> DoseResult:
     batches = int(a["batches"]) or None
     timing = {k: float(a[k]) for k in _TIMING_KEYS if k in a}
     metadata = json.loads(a["metadata"]) if "metadata" in a else {}
-    return DoseResult(s1, s2, int(a["histories"]), phantom, source=source, options=options,
-                      energy_balance=eb, seed=seed or None, batches=batches, timing=timing,
-                      metadata=metadata)
+    calibration = None
+    if "calibration" in f:
+        calibration = json.loads(need(f, "calibration").attrs["json"])
+    try:
+        return DoseResult(s1, s2, int(a["histories"]), phantom, source=source, options=options,
+                          energy_balance=eb, seed=seed or None, batches=batches, timing=timing,
+                          metadata=metadata, calibration=calibration)
+    except InputError as exc:
+        raise DataError(f"{path!r}: the stored result is inconsistent: {exc}") from None

@@ -123,12 +123,15 @@ def _validate(phantom, source, histories, seed, options):
     Phantom._check_density(phantom.density)
     if phantom.index.min() < 0 or phantom.index.max() >= len(phantom.materials):
         raise InputError("phantom index refers to a material that does not exist")
-    progress = options.get("progress", False)
+    progress = options.get("progress", None)
     if not (isinstance(progress, bool) or callable(progress) or progress is None):
         raise InputError(f"progress must be True/False or a callable progress(done, total), got {progress!r}")
     meta = options.get("metadata")
     if meta is not None and not isinstance(meta, dict):
         raise InputError(f"metadata must be a dict, got {type(meta).__name__}")
+    from .reach import check_reach
+
+    check_reach(phantom, source)   # a source that cannot reach the phantom: error before transport
     return histories, seed, threads, batches, scoring, cutoff, progress, bool(electrons), eopts, statistics
 
 
@@ -298,9 +301,14 @@ def simulate(phantom, source, histories, seed=1, **options):
         from the file.
     client : dask.distributed.Client, optional
         Run the chunks as Dask tasks on the client's cluster (:mod:`iortmc.transport.distributed`).
-    progress : bool or callable, optional
-        ``True`` prints a progress line per wave to stderr; a callable is called as
+    progress : bool, callable or None, optional
+        Default (None): one updating progress bar (``tqdm.auto``: terminals and notebooks) that appears
+        once a run has lasted 2 s, so short runs stay silent; ``True``: the bar from the start;
+        ``False``: no output. Without tqdm (``pip install 'iortmc[plot]'``) the bar is a line on
+        stderr for ``True`` and nothing for None. A callable is called as
         ``progress(histories_done, histories_total)`` after every wave (every chunk with ``client``).
+        A note on stderr says when the transport kernels are being compiled (unless
+        ``progress=False``).
     metadata : dict, optional
         Extra JSON-serialisable information stored with the result (e.g. a case title).
 
@@ -411,11 +419,14 @@ def simulate(phantom, source, histories, seed=1, **options):
                           timing=timing, metadata=meta)
 
     last_ck = done0
+    bar = _progress_bar(progress, histories, int(starts[done0]))
 
     def after(done):
         nonlocal last_ck
         if callable(progress):
             progress(int(starts[done]), histories)
+        elif bar is not None:
+            bar.update(int(starts[done]) - bar.n)
         elif progress:
             print(f"\riortmc: {int(starts[done])}/{histories} histories", end="", file=sys.stderr)
         if ck is not None and done < batches and done - last_ck >= ck.every:
@@ -428,28 +439,89 @@ def simulate(phantom, source, histories, seed=1, **options):
         numba.set_num_threads(threads)
         nslots = min(threads, batches)
         if not _COMPILED:
+            notice = _compile_notice(progress)
             transport.run_wave(pt, et, geo, src, opt, starts, 0, 0, *_buffers(1, 0), ebal)
             t0 = _Tallies(0)
             transport.merge_wave(0, *_buffers(1, 0), t0.t1, t0.t2, 1, np.ones(1))
+            if notice is not None:
+                notice.cancel()
             _COMPILED = True
         compile_s = time.perf_counter() - t_compile
         t_run = time.perf_counter()
-        _accumulate(k, done0, batches, tl, ebal, threads, _buffers(nslots, nvox, opt.statistics), after)
+        try:
+            _accumulate(k, done0, batches, tl, ebal, threads, _buffers(nslots, nvox, opt.statistics), after)
+        finally:
+            if bar is not None:
+                bar.close()
     else:
         from . import distributed
 
         compile_s = 0.0
         t_run = time.perf_counter()
-        distributed.run_chunks(client, k, done0, tl, ebal, threads if threads_given else None, after)
-    if progress is True:
+        try:
+            distributed.run_chunks(client, k, done0, tl, ebal, threads if threads_given else None, after)
+        finally:
+            if bar is not None:
+                bar.close()
+    if progress is True and bar is None:
         print(file=sys.stderr)
     t1, t2 = tl.t1, tl.t2
-    del tl
+    tl = None   # the totals become the result's arrays
     result = build(batches, t1, t2, time.perf_counter() - t_start, in_place=True)
     del t1, t2
     if ck is not None:
         ck.write(result, batches, ebal)
+    _warn_low_deposit(result.energy_balance)
     return result
+
+
+#: A run whose phantom absorbs less than this fraction of the emitted energy warns.
+LOW_DEPOSIT_FRACTION = 0.01
+#: The compile note appears when the kernel warm-up has taken this long (loading them from the cache
+#: takes about a second).
+_COMPILE_NOTICE_AFTER_S = 3.0
+
+
+def _warn_low_deposit(eb) -> None:
+    """Warn when under 1 % of the emitted energy stayed in the phantom (a mis-aimed source)."""
+    if not eb or not eb.get("emitted"):
+        return
+    kept = 1.0 - eb.get("escaped", 0.0) / eb["emitted"]
+    if kept < LOW_DEPOSIT_FRACTION:
+        import warnings
+
+        warnings.warn(f"only {100 * kept:.3g} % of the energy emitted by the source was deposited in the "
+                      f"phantom ({100 * (1 - kept):.4g} % escaped): check the source position and direction",
+                      RuntimeWarning, stacklevel=3)
+
+
+def _compile_notice(progress):
+    """A timer that prints the compile note if the kernel warm-up lasts (None when progress is off)."""
+    if progress is False:
+        return None
+    import threading
+
+    def say():
+        print("iortmc: compiling the transport kernels (first run after installation or an update; "
+              "about a minute, cached afterwards)", file=sys.stderr, flush=True)
+
+    timer = threading.Timer(_COMPILE_NOTICE_AFTER_S, say)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _progress_bar(progress, total, initial):
+    """A tqdm.auto bar for progress None (appears after 2 s) or True (at once); None otherwise or
+    without tqdm."""
+    if progress is not None and progress is not True:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=int(total), initial=int(initial), unit="hist", unit_scale=True, desc="iortmc",
+                delay=0.0 if progress is True else 2.0, leave=progress is True, dynamic_ncols=True)
 
 
 def resume(path, *, threads=None, progress=False, client=None, checkpoint_every=None):
