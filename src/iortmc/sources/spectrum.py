@@ -129,10 +129,13 @@ class Spectrum:
         Two columns (energy, weight) give lines; three columns (bin low, bin high, weight) give a
         histogram. Separators: commas or whitespace; ``#`` starts a comment; one header line of
         non-numbers is skipped. ``energy_unit`` is ``keV`` (default), ``MeV`` or ``eV``.
+        A ``.toml`` file is read as a commissioned source file (:meth:`from_commissioned`).
         """
         if energy_unit not in _UNITS:
             raise InputError(f"energy_unit must be one of {', '.join(_UNITS)}, got {energy_unit!r}")
         p = Path(path)
+        if p.suffix.lower() == ".toml":
+            return cls.from_commissioned(p, name=name)
         try:
             text = p.read_text()
         except OSError as exc:
@@ -168,6 +171,27 @@ class Spectrum:
             raise InputError(f"spectrum file {str(p)!r}: histogram bins must be contiguous")
         edges = np.append(lo, hi[-1])
         return cls(edges=edges, weights=a[:, 2], name=label, origin="\n".join(origin))
+
+    @classmethod
+    def from_commissioned(cls, path, name: str | None = None) -> "Spectrum":
+        """The energy spectrum of a commissioned source file (``iortmc commission``, docs/commissioning.md).
+
+        Works for both kinds of file: the photon spectrum of a commissioned X-ray source, or the
+        kinetic-energy spectrum of a commissioned electron beam. Energies in the file are in MeV.
+        """
+        from .commissioned import read_commissioned
+
+        doc = read_commissioned(path)
+        sp = doc["spectrum"]
+        lo = np.asarray(sp["e_lo_MeV"], dtype=np.float64)
+        hi = np.asarray(sp["e_hi_MeV"], dtype=np.float64)
+        origin = f"commissioned source file {doc['_path']} ({doc.get('created', '')}): {doc.get('description', '')}"
+        label = name or str(doc.get("name", Path(path).stem))
+        if np.all(hi > lo) and np.allclose(lo[1:], hi[:-1], rtol=1e-9, atol=1e-12):
+            return cls(edges=np.append(lo, hi[-1]), weights=sp["weights"], name=label, origin=origin)
+        if np.all(hi == lo):
+            return cls(energies=lo, weights=sp["weights"], name=label, origin=origin)
+        raise InputError(f"{doc['_path']!r}: [spectrum] must be contiguous histogram bins or lines")
 
     @classmethod
     def builtin(cls, name: str) -> "Spectrum":
