@@ -53,6 +53,8 @@ def add_commission_command(sub) -> None:
     x.add_argument("--fit-kvp", action="store_true")
     x.add_argument("--normalised-at", type=float, default=None,
                    help="the data are a ratio normalised at this radius (cm), e.g. g(r) at 1")
+    x.add_argument("--radial-dose-function", action="store_true",
+                   help="the data are the TG-43 radial dose function g(r) (needs --normalised-at)")
     x.add_argument("--phantom", type=float, default=30.0, help="water cube side (cm)")
     x.add_argument("--voxel", type=float, default=0.2, help="voxel size (cm)")
     x.set_defaults(func=_cmd_xray)
@@ -116,6 +118,7 @@ def _cmd_xray(args) -> int:
     res = C.commission_xray(m, C.WaterPointGeometry(phantom_cm=args.phantom, voxel_cm=args.voxel), kvp=args.kvp,
                             filters=tuple(args.filter or ("aluminium",)), fixed_filters=fixed,
                             fit_l_lines=args.fit_l_lines, fit_kvp=args.fit_kvp, method=args.method,
+                            quantity="radial_dose_function" if args.radial_dose_function else "dose",
                             final_histories=args.final_histories, seed=args.seed, threads=args.threads,
                             name=args.name or "commissioned 50 kV source", **kw)
     return _finish(res, args)

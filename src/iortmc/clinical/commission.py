@@ -463,20 +463,32 @@ def _q_correction(ph, centre):
 
 
 def _radial_points(dose, unc, rvox, inv_r2, r_cm, h, detector_radius):
-    """Dose at radius r: mean over the voxels whose centre lies within h/2 of r of D / <1/r^2>_voxel,
-    times 1/r^2 (and averaged over the detector's radial extent)."""
+    """Dose at radius r from the voxels around it.
+
+    Each voxel's dose is divided by its exact mean of 1/r^2 (``inv_r2``), which leaves
+    Q = D r^2, a slowly varying function of r; Q(r) is then the value at r of a quadratic in
+    (r_vox - r) fitted by least squares to the voxels whose centres lie within ``max(h, detector)``
+    of r (a plain shell average would be biased: a shell holds more voxels outside r than inside).
+    A detector of radial half-length ``detector_radius`` > 0 is represented by averaging the
+    quadratic over [r - a, r + a]. Returns D(r) = Q(r) / r^2 and its variance.
+    """
     out = np.zeros(len(r_cm))
     var = np.zeros(len(r_cm))
     q = dose / inv_r2
     qv = (dose * unc / inv_r2) ** 2
     for j, r in enumerate(r_cm):
-        lo, hi = r - max(0.5 * h, detector_radius), r + max(0.5 * h, detector_radius)
-        sel = (rvox >= lo) & (rvox < hi)
-        if not np.any(sel):
-            raise InputError(f"radius {r:g} cm: no voxel centre within {0.5 * h:g} cm")
-        rr = rvox[sel]
-        out[j] = float(np.mean(q[sel] / rr ** 2)) if detector_radius > 0 else float(np.mean(q[sel])) / r ** 2
-        var[j] = float(np.sum(qv[sel])) / sel.sum() ** 2 / r ** 4
+        half = max(h, detector_radius)
+        sel = np.abs(rvox - r) < half
+        if sel.sum() < 6:
+            raise InputError(f"radius {r:g} cm: too few voxels around it for a voxel size of {h:g} cm")
+        t = rvox[sel] - r
+        A = np.column_stack([np.ones_like(t), t, t * t])
+        # evaluation functional: value at r, or the mean over the detector's radial extent
+        a = detector_radius
+        ev = np.array([1.0, 0.0, a * a / 3.0])
+        coef = ev @ np.linalg.pinv(A)          # linear weights of the voxels
+        out[j] = float(coef @ q[sel]) / r ** 2
+        var[j] = float(coef ** 2 @ qv[sel]) / r ** 4
     return out, var
 
 
@@ -989,7 +1001,7 @@ def commission_electron(measurement: Measurement, geometry: WaterBeamGeometry, *
 def commission_xray(measurement: Measurement, geometry: WaterPointGeometry | None = None, *, kvp=50.0,
                     filters=("aluminium",), fixed_filters=None, fit_l_lines=False, fit_kvp=False,
                     method="parametric", regularisation=1e-2, e_edges_keV=None, histories_per_bin=100000,
-                    final_histories=None, seed=1, threads=None, basis=None,
+                    final_histories=None, seed=1, threads=None, basis=None, quantity="dose",
                     name="commissioned 50 kV source") -> CommissionResult:
     """Commission a low-kV X-ray source spectrum to a radial dose (or radial dose function) in water.
 
@@ -1012,6 +1024,9 @@ def commission_xray(measurement: Measurement, geometry: WaterPointGeometry | Non
         ``spectrum``: free non-negative bin weights below kVp with a second-difference penalty.
     e_edges_keV : array, optional
         Basis bins (default 4 to kVp in 2 keV steps).
+    quantity : {"dose", "radial_dose_function"}
+        What the data are: the dose D(r), or the TG-43 radial dose function of a point source,
+        g(r) = D(r) r^2 / (D(r0) r0^2) (give ``normalised_at_cm = r0`` with it).
     """
     from scipy.optimize import least_squares
 
@@ -1020,6 +1035,10 @@ def commission_xray(measurement: Measurement, geometry: WaterPointGeometry | Non
     if not isinstance(measurement, Measurement):
         raise InputError(f"measurement must be an iortmc Measurement, got {type(measurement).__name__}")
     m = measurement
+    if quantity not in ("dose", "radial_dose_function"):
+        raise InputError(f"quantity must be 'dose' or 'radial_dose_function', got {quantity!r}")
+    if quantity == "radial_dose_function" and m.normalised_at_cm is None:
+        raise InputError("a radial dose function is normalised at r0: give the measurement normalised_at_cm")
     if m.kind != "radial":
         raise InputError("an X-ray source is commissioned to a radial dose (kind 'radial'), got a depth dose")
     geometry = geometry or WaterPointGeometry()
@@ -1054,11 +1073,15 @@ def commission_xray(measurement: Measurement, geometry: WaterPointGeometry | Non
     e = basis.e_edges_keV
     idx = np.array([int(np.argmin(np.abs(basis.r_cm - x))) for x in m.x_cm])
     i0 = None if norm_free else int(np.argmin(np.abs(basis.r_cm - m.normalised_at_cm)))
+    if np.any(np.abs(basis.r_cm[idx] - m.x_cm) > 1e-9) or (i0 is not None and abs(basis.r_cm[i0] - m.normalised_at_cm) > 1e-9):
+        raise InputError("the basis was simulated at other radii than the measurement's")
+    # geometry factor: g(r) removes the inverse square of a point source
+    gfac = basis.r_cm ** 2 if quantity == "radial_dose_function" else np.ones(basis.r_cm.size)
     s_meas, s_given = m.weights_sigma()
 
     def curve(mix):
-        d = mix @ basis.dose
-        v = (mix ** 2) @ basis.var
+        d = (mix @ basis.dose) * gfac
+        v = ((mix ** 2) @ basis.var) * gfac ** 2
         if i0 is None:
             return d[idx], v[idx]
         g = d[idx] / d[i0]
@@ -1069,8 +1092,8 @@ def commission_xray(measurement: Measurement, geometry: WaterPointGeometry | Non
         q = dict(zip(names, p))
         f = dict(fixed)
         for k in filters:
-            f[k] = f.get(k, 0.0) + q[f"filter_{k}_cm"]
-        return tungsten_spectrum(e, q.get("kvp_kV", kvp), f, q.get("l_fraction", 0.0))
+            f[k] = f.get(k, 0.0) + max(float(q[f"filter_{k}_cm"]), 0.0)   # >= 0 (finite differences at a bound)
+        return tungsten_spectrum(e, q.get("kvp_kV", kvp), f, max(float(q.get("l_fraction", 0.0)), 0.0))
 
     def profile(d):
         if not norm_free:
@@ -1112,10 +1135,10 @@ def commission_xray(measurement: Measurement, geometry: WaterPointGeometry | Non
     else:
         mid = 0.5 * (e[1:] + e[:-1])
         use = mid < kvp
-        D = basis.dose[:, idx].T[:, use]
+        D = (basis.dose * gfac[None, :])[:, idx].T[:, use]
         if i0 is not None:
             # ratio data: fit D(r) = g(r) D(r0) with the r0 constraint as an extra, heavily weighted row
-            D0 = basis.dose[:, i0][use]
+            D0 = (basis.dose[:, i0] * gfac[i0])[use]
             rows = D / s_meas[:, None]
             target = np.zeros(m.n)
             A = rows - (m.dose / s_meas)[:, None] * D0[None, :]
@@ -1195,6 +1218,7 @@ def commission_xray(measurement: Measurement, geometry: WaterPointGeometry | Non
         res = mc.simulate(ph, src, histories=nfinal, seed=seed + 777777, scoring="kerma", **opts)
         dr, vr = _radial_points(res.dose[keep], res.uncertainty[keep], rvox[keep], inv_r2[keep], basis.r_cm,
                                 g.voxel_cm, g.detector_radius_cm)
+        dr, vr = dr * gfac, vr * gfac ** 2
         if i0 is None:
             final, fv = norm * dr[idx], norm ** 2 * vr[idx]
         else:
@@ -1206,6 +1230,7 @@ def commission_xray(measurement: Measurement, geometry: WaterPointGeometry | Non
     cur = final if final is not None else norm * d_fit
     fit["max_abs_relative_residual"] = float(np.max(np.abs(cur / m.dose - 1.0)))
     fit["total_cpu_s"] = round(_cpu() - t0, 2)
+    fit["quantity"] = quantity
     prov = _provenance(m, geometry, f"{kvp:g} kV tungsten-anode spectrum fitted to a radial dose"
                        + (f" normalised at {m.normalised_at_cm:g} cm" if not norm_free else ""), {"seed": int(seed)})
     return CommissionResult("xray_spectrum", name, params, unc, corr, all_names, e * 1e-3, mix, m,
