@@ -61,8 +61,12 @@ def add_commission_command(sub) -> None:
 
 
 def _finish(res, args) -> int:
+    import sys
+
     from ..clinical.commission import plot_fit
 
+    res.provenance["command"] = "iortmc " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["commission"] else \
+        "iortmc commission (called from Python)"
     res.save(args.output)
     print(res.summary())
     print(f"wrote {args.output}")

@@ -300,7 +300,7 @@ class BalloonApplicator:
 
     def __init__(self, diameter_cm=4.0, wall_thickness_cm=0.05, wall_material=SILICONE, fill_material="saline",
                  catheter_diameter_cm=0.54, catheter_material="water", position=(0.0, 0.0, 0.0),
-                 direction=(0.0, 0.0, -1.0), catheter_length_cm=0.0, spectrum="xoft_axxent_50kv"):
+                 direction=(0.0, 0.0, -1.0), catheter_length_cm=0.0, spectrum="xoft_axxent_50kv_commissioned"):
         self.diameter_cm = _number("diameter_cm", diameter_cm, 3.0, 6.0)
         R = 0.5 * self.diameter_cm
         self.wall_thickness_cm = _number("wall_thickness_cm", wall_thickness_cm, 0.0, 0.5 * R)

@@ -634,7 +634,9 @@ class CommissionResult:
                          else f"  {k:24s} {self.parameters[k]:.6g}  (not constrained by these data)")
         for k, v in self.parameters.items():
             if k not in self.parameter_names:
-                lines.append(f"  {k:24s} {v:.6g}  (fixed)")
+                how = "derived" if k.startswith("mean_energy") or (k == "energy_fwhm_MeV" and
+                                                                    self.fit.get("method") == "spectrum") else "fixed"
+                lines.append(f"  {k:24s} {v:.6g}  ({how})")
         lines.append(f"  chi2/dof = {self.chi2:.3g}/{self.dof}"
                      + ("" if self.sigma_given else " (no uncertainties given: 1 % of the maximum assumed)"))
         for k, v in self.fit.items():

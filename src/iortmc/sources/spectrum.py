@@ -22,6 +22,7 @@ E_MAX = 20.0
 BUILTIN_SPECTRA = {
     "intrabeam_50kv_bare": "intrabeam_50kv_bare.csv",
     "xoft_axxent_50kv": "xoft_axxent_50kv.csv",
+    "xoft_axxent_50kv_commissioned": "xoft_axxent_50kv_commissioned.toml",
     "ir192": "ir192.csv",
 }
 
@@ -198,7 +199,9 @@ class Spectrum:
         """A shipped spectrum (files, origins and simplifications in docs/spectra.md).
 
         ``intrabeam_50kv_bare`` and ``xoft_axxent_50kv`` are 50 kV histograms (relative photon
-        fluence per bin); ``ir192`` holds the 39 Ir-192 photon lines (ENSDF via NuDat 2.6) with their
+        fluence per bin); ``xoft_axxent_50kv_commissioned`` is a commissioned source file (a 50 kV
+        tungsten spectrum commissioned to the published radial dose function of the Xoft S700
+        source, docs/tg43-xoft.md), the default of the Xoft-like balloon applicator; ``ir192`` holds the 39 Ir-192 photon lines (ENSDF via NuDat 2.6) with their
         intensities in photons per decay (2.300 in all). Every file gives energies in keV; like every
         Spectrum the result is in MeV with weights normalised to 1, i.e. per emitted photon: multiply a
         per-history dose from an ``ir192`` run by 2.300 for dose per decay.
@@ -207,6 +210,8 @@ class Spectrum:
             raise InputError(f"unknown built-in spectrum {name!r}; known: {', '.join(BUILTIN_SPECTRA)}")
         ref = resources.files("iortmc.sources") / "data" / "spectra" / BUILTIN_SPECTRA[name]
         with resources.as_file(ref) as path:
+            if path.suffix == ".toml":
+                return cls.from_commissioned(path, name=name)
             return cls.from_file(path, energy_unit="keV", name=name)
 
     # ------------------------------------------------------------------ properties
