@@ -67,8 +67,8 @@ def main(argv=None):
         print(f"  max dose in {organ:18s} {top} of the surface dose (voxels with < 20 % uncertainty)")
     print(f"{args.prescription_gy:g} Gy at the surface needs {args.prescription_gy / d_s:.3e} source photons")
     sk = skin_over_probe(phantom, result, info)
-    print(f"skin where the probe crosses it: {100 * sk['probe'] / d_s:.2f} % of the surface dose; surrounding skin "
-          f"(0.3-2 cm from the probe axis): {100 * sk['ring_min'] / d_s:.2f} to {100 * sk['ring_max'] / d_s:.2f} %")
+    print(f"skin next to the probe (0.16-0.5 cm from its axis): {100 * sk['probe'] / d_s:.2f} % of the surface dose; "
+          f"rings of the surrounding skin (0.5-3 cm): {100 * sk['ring_min'] / d_s:.2f} to {100 * sk['ring_max'] / d_s:.2f} %")
 
     try:
         from iortmc import plot
@@ -104,16 +104,27 @@ def skin_map(phantom, result):
 
 
 def skin_over_probe(phantom, result, info):
-    """Skin dose over the probe (voxel columns within 0.2 cm of its axis) against the range of the
-    surrounding skin (0.3 to 2 cm from the axis)."""
-    m = skin_map(phantom, result)
+    """Skin dose in rings about the probe axis (mass-weighted over the skin layer): the ring next
+    to the probe (0.16 to 0.5 cm from the axis) against the range of the rings of the surrounding skin
+    (0.5 to 3 cm, 0.25 cm wide)."""
+    names = [m.name for m in phantom.materials]
+    skin = phantom.index == names.index("skin")
+    mass = np.where(skin, phantom.density, 0.0)
+    energy = result.dose * mass
     x, y, _ = phantom.centers()
     c = info["cavity_center_cm"]
     rho = np.hypot(x[None, :] - c[0], y[:, None] - c[1])
-    probe = rho <= 0.2
-    ring = (rho >= 0.3) & (rho <= 2.0)
-    return {"probe": float(np.nanmax(m[probe])), "ring_min": float(np.nanmin(m[ring])),
-            "ring_max": float(np.nanmax(m[ring])), "map": m, "x": x - c[0], "y": y - c[1]}
+
+    def ring(a, b):
+        sel = (rho > a) & (rho <= b)
+        return float(energy[:, sel].sum() / mass[:, sel].sum())
+
+    edges = np.arange(0.5, 3.0001, 0.25)
+    rings = [ring(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    with np.errstate(invalid="ignore"):
+        m = energy.sum(axis=0) / mass.sum(axis=0)
+    return {"probe": ring(0.16, 0.5), "ring_min": min(rings), "ring_max": max(rings), "rings": rings,
+            "ring_mid": 0.5 * (edges[1:] + edges[:-1]), "map": m, "x": x - c[0], "y": y - c[1]}
 
 
 def compare_drift_tube(args) -> int:
@@ -122,7 +133,7 @@ def compare_drift_tube(args) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.0))
     R = 0.5 * args.diameter_cm
     for wall, label, style in ((0.0, "air bore (no drift tube)", "C3--"), (args.drift_tube_wall_cm,
                                f"metal drift tube ({10 * args.drift_tube_wall_cm:g} mm steel wall)", "C0-")):
@@ -132,8 +143,15 @@ def compare_drift_tube(args) -> int:
         sk = skin_over_probe(phantom, result, info)
         j = int(np.argmin(np.abs(sk["y"])))
         ax.plot(sk["x"], 100 * sk["map"][j] / dose[0], style, label=label)
-        print(f"{label}: skin over the probe {100 * sk['probe'] / dose[0]:.1f} % of the applicator-surface dose; "
-              f"surrounding skin {100 * sk['ring_min'] / dose[0]:.1f} to {100 * sk['ring_max'] / dose[0]:.1f} %")
+        ax2.plot([0.33] + list(sk["ring_mid"]), 100 * np.array([sk["probe"]] + sk["rings"]) / dose[0], style[:2] + "o-"
+                 if style.endswith("-") and not style.endswith("--") else style + "o", label=label)
+        print(f"{label}: skin next to the probe {100 * sk['probe'] / dose[0]:.1f} % of the dose in the first mm of "
+              f"tissue; rings of the surrounding skin {100 * sk['ring_min'] / dose[0]:.1f} to "
+              f"{100 * sk['ring_max'] / dose[0]:.1f} %")
+    ax2.set_xlabel("distance from the probe axis (cm); first point: 0.16-0.5 cm ring")
+    ax2.set_ylabel("skin dose, ring mean (%)")
+    ax2.set_yscale("log")
+    ax2.legend(fontsize=8)
     ax.set_xlabel("x across the probe at the skin (cm)")
     ax.set_ylabel("skin dose (% of the dose\nin the first mm of tissue)")
     ax.set_title(f"{args.diameter_cm:g} cm spherical applicator 3 cm deep: skin dose over the probe")

@@ -250,3 +250,48 @@ def test_cli_commission_refuses_bad_input(tmp_path, capsys):
     assert rc == 2
     assert "increase strictly" in capsys.readouterr().err
     assert not (tmp_path / "b.toml").exists()
+
+
+def test_shipped_commissioned_xoft_spectrum():
+    """The built-in commissioned Xoft spectrum is a complete commissioned source file: its stored
+    fit reproduces the published g_L(r) it was commissioned to within 3 % (Hiatt et al. 2015; the
+    transport check of the same claim is tests/physics/test_tg43_xoft.py), and its spectrum is the
+    physical model at the stored parameter (so the file and the model agree)."""
+    from importlib import resources
+
+    from iortmc.sources.spectrum import BUILTIN_SPECTRA
+
+    ref = resources.files("iortmc.sources") / "data" / "spectra" / BUILTIN_SPECTRA["xoft_axxent_50kv_commissioned"]
+    with resources.as_file(ref) as path:
+        doc = C.read_commissioned(path)
+    assert doc["kind"] == "xray_spectrum" and "Hiatt" in doc["provenance"]["reference"]
+    fitted, measured = np.array(doc["data"]["fitted"]), np.array(doc["data"]["measured"])
+    assert np.all(np.abs(fitted / measured - 1) <= 0.03)
+    sp = mc.Spectrum.builtin("xoft_axxent_50kv_commissioned")
+    edges = np.append(sp.e_lo, sp.e_hi[-1]) * 1e3
+    model = X.tungsten_spectrum(edges, doc["parameters"]["kvp_kV"],
+                                {"tungsten": doc["parameters"]["filter_tungsten_cm"]})
+    assert sp.weights == pytest.approx(model[model > 0], rel=1e-9)
+
+
+def test_intrabeam_drift_tube_is_a_homogenised_metal_tube():
+    """The drift tube's wall mass is spread over the bore: density = rho_steel (1 - (1 - t/r)^2);
+    a wall of 0 gives the air bore of a probe without its metal."""
+    from iortmc.clinical.applicators import SphericalApplicator
+
+    app = SphericalApplicator(3.0, probe_length_cm=1.0)
+    t, r = 0.02, 0.16
+    assert app.drift_tube_material.density == pytest.approx(8.0 * (1 - (1 - t / r) ** 2))
+    ph = mc.Phantom.box((50, 50, 50), 0.1, "water", origin=(-2.5, -2.5, -2.5))
+    app.paint(ph, supersample=3)
+    names = [m.name for m in ph.materials]
+    tube = ph.index == names.index("stainless_steel_drift_tube")
+    _, _, z = ph.centers()
+    zt = np.broadcast_to(z[:, None, None], ph.index.shape)[tube]
+    assert zt.max() < -0.16 + 0.1 and zt.min() < -2.0       # from behind the tip out past the sphere
+    bare = SphericalApplicator(3.0, probe_length_cm=1.0, drift_tube_wall_cm=0.0)
+    ph2 = mc.Phantom.box((50, 50, 50), 0.1, "water", origin=(-2.5, -2.5, -2.5))
+    bare.paint(ph2)
+    assert "stainless_steel_drift_tube" not in [m.name for m in ph2.materials]
+    with pytest.raises(InputError, match="drift_tube_wall_cm"):
+        SphericalApplicator(3.0, drift_tube_wall_cm=0.5)

@@ -197,7 +197,8 @@ class SphericalApplicator:
         self.probe_length_cm = _number("probe_length_cm", probe_length_cm, 0.0)
         self.spectrum = spectrum
         rp = 0.5 * self.probe_diameter_cm
-        self.drift_tube_wall_cm = _number("drift_tube_wall_cm", drift_tube_wall_cm, 0.0, rp)
+        # without a bore (probe_diameter_cm = 0) there is no tube to paint
+        self.drift_tube_wall_cm = _number("drift_tube_wall_cm", drift_tube_wall_cm, 0.0, rp) if rp > 0 else 0.0
         metal = _mat(drift_tube_material, "drift_tube_material")
         self.drift_tube_metal = metal
         if self.drift_tube_wall_cm > 0 and rp > 0:
