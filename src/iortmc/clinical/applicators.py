@@ -166,14 +166,13 @@ class SphericalApplicator:
     Simplifications: a point source at the centre with the bare-probe spectrum (the spectrum is not
     hardened by a probe-tip coating; the applicator's own filtration is transported); isotropic
     emission from the tip (the drift tube's metal absorbs what is emitted backwards into it). Not
-    modelled, a limit of the model: the flattening filters inside the small applicators of the set
-    (1.5 to 3.0 cm), which harden the beam along the probe axis and make the surface dose more
-    uniform (Eaton, Br. J. Radiol. 85 (2012) e1276, DOI 10.1259/bjr/92996947, reviews the set;
-    the dose distributions of the small applicators measured by Schneider et al., Z. Med. Phys. 24
-    (2014) 160, show an axial-to-lateral surface dose ratio that a filter-free model does not
-    reproduce). With those applicators the dose distal to the tip on the probe axis is overestimated.
-    The wall thickness and material are parameters because the manufacturer's drawings are not
-    public.
+    modelled, a limit of the model: the flattening filters inside the small applicators of the set,
+    which harden the beam along the probe axis and even out the surface dose of the anisotropic
+    probe emission; with those applicators the model overestimates the dose distal to the tip on the
+    probe axis. Their dimensions are not public; the measured depth doses of each applicator (e.g.
+    Ebert and Carruthers, Med. Phys. 30 (2003) 2424, DOI 10.1118/1.1595611) are the data to
+    commission against (docs/commissioning.md). The wall thickness and material are parameters
+    because the manufacturer's drawings are not public.
     """
 
     def __init__(self, diameter_cm=4.0, material="polyetherimide", wall_thickness_cm=None, probe_diameter_cm=0.32,
@@ -295,8 +294,13 @@ class BalloonApplicator:
 
     Notes
     -----
-    A point source (the real anode is a ~1 mm spot at the end of a 2.25 mm diameter source; its
-    anisotropy is not modelled).
+    A point source with the spectrum ``xoft_axxent_50kv_commissioned``, commissioned to the
+    published radial dose function of the S700 source (Hiatt, Davis and Rivard, Med. Phys. 42 (2015)
+    2764, DOI 10.1118/1.4919280) on its transverse axis. Not modelled, a limit of the model: the
+    source's anode (a ~1 mm spot at the tip of a 2.25 mm diameter source), its cooling water, insert
+    and catheter, which make the real dose distribution anisotropic (lower towards the cable side and
+    off the distal tip; the F(r, theta) tables of Rivard et al., Med. Phys. 33 (2006) 4020 and Hiatt
+    et al. 2015); the model is isotropic, so off the transverse plane it is only as good as F = 1.
     """
 
     def __init__(self, diameter_cm=4.0, wall_thickness_cm=0.05, wall_material=SILICONE, fill_material="saline",
