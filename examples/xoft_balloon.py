@@ -5,7 +5,8 @@ The phantom (iortmc.phantoms.breast_phantom) is 10 x 10 cm laterally: 2 mm skin,
 ribs along x at y = -3, 0, 3 cm) and 2 cm of inflated lung. The balloon (iortmc.applicators.
 BalloonApplicator: 4 cm outer diameter by default, 0.5 mm silicone wall, saline fill, a 5.4 mm
 water-filled source catheter running from the centre out to the skin) sits with its centre 3 cm deep;
-the xoft_axxent_50kv spectrum (docs/spectra.md) is emitted isotropically at the balloon centre.
+the xoft_axxent_50kv_commissioned spectrum (commissioned to the source's published radial dose
+function, docs/spectra.md) is emitted isotropically at the balloon centre.
 Collision-kerma scoring (photons below 200 keV).
 
 The script prints the dose in the first millimetre of tissue outside the balloon (the surface
@@ -15,8 +16,8 @@ rib and lung maxima relative to the surface dose, and writes the result and an i
 Simplifications: a point source (the real anode is a ~1 mm spot at the tip of a 2.25 mm source and
 emits anisotropically, docs/tg43-xoft.md); the 0.5 mm wall is painted into 1 mm voxels by the
 voxel-centre rule, which keeps its volume on average but makes it one voxel thick where it is painted
-(docs/applicators.md). At the 27 keV mean energy a 0.5 mm silicone wall attenuates by about 5 %, some
-2.5 % more than the saline it replaces, so the wall matters at the per-cent level.
+(docs/applicators.md). At 20-27 keV a 0.5 mm silicone wall attenuates by about 5 %, some 2.5 % more
+than the saline it replaces, so the wall matters at the per-cent level.
 
     python examples/xoft_balloon.py --histories 5000000 --output xoft_balloon.h5
 """

@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 import iortmc as mc
-from iortmc import analysis, plot
+from iortmc import plot
 from iortmc.clinical.applicators import IOERTApplicator, ShieldingDisc
 
 HISTORIES = 4_000 if os.environ.get("IORTMC_GALLERY") else 400_000

@@ -49,6 +49,7 @@ _LAZY = {
     "applicators": ("iortmc.clinical.applicators", None),
     "phantoms": ("iortmc.geometry.phantoms", None),
     "dicom": ("iortmc.dicom", None),
+    "commission": ("iortmc.clinical.commission", None),
 }
 
 __all__ = ["__version__", "DataError", "InputError", "IortmcError", "Material", "material",

@@ -252,7 +252,6 @@ def test_options_validated():
 
 
 def test_electron_beam_validation_and_sampling():
-    from iortmc.transport._kernels.types import SourceData
     from iortmc.transport._kernels.beam import sample_beam_particle
     from iortmc.sources.electron import ElectronBeam
 

@@ -1,4 +1,4 @@
-"""TG-43 radial dose function of a 50 kV Xoft Axxent-like point source in water (issue 6 item 7).
+"""TG-43 radial dose function of a 50 kV Xoft Axxent-like point source in water.
 
 Reference: radial dose function of the Xoft Axxent model S700 50 kV source computed with MCNP by
 Hiatt, Davis and Rivard, Med. Phys. 42 (2015) 2764, DOI 10.1118/1.4919280 (the updated model of
@@ -6,21 +6,24 @@ the source first characterised by Rivard, Davis, DeWerd, Rusch and Axelrod, Med.
 4020, DOI 10.1118/1.2357021): g(0.5 cm) = 1.434, g(2 cm) = 0.636, g(5 cm) = 0.283 (values quoted
 in the paper's abstract; collision kerma, 1 cm normalisation). See docs/tg43-xoft.md.
 
-Source model: ``PointSource(Spectrum.builtin("xoft_axxent_50kv"))``, an isotropic point with a SpekPy
-spectrum whose filtration was fitted to the published mean energy (26.7 keV, docs/spectra.md). The
-anode, catheter, cooling water and insert of the real source are not modelled, so F(r, theta) = 1
-by construction and g(r) depends only on the spectrum.
+Two source models, both isotropic points (the anode, catheter, cooling water and insert of the real
+source are not modelled, so F(r, theta) = 1 by construction and g(r) depends only on the spectrum):
 
-Tolerance: 20 % on g(r), plus two reported standard deviations. Why 20 %: g(r) depends on the
-spectral shape, not only on its mean, and the mean is all that was fitted. Measured with iortmc at
-the same mean energy (3e6 histories, 2 mm voxels, docs/tg43-xoft.md): a 26.7 keV line gives g =
-1.065, 0.815, 0.350 at 0.5, 2, 5 cm, the SpekPy spectrum 1.261, 0.713, 0.330, i.e. spectral shape
-alone moves g by 16 %, 14 % and 6 %. The SpekPy model differs from the reference by -12 %, +12 % and
-+17 % (its spectrum lacks the soft components of the real source, which steepen the fall-off). A
-wrong attenuation coefficient or a missing process moves g(5 cm) by much more: 10 % on mu of water
-near 25 keV changes exp(-mu r) over 4.5 cm by about 25 %; a 20 keV or 35 keV line gives g(5 cm) =
-0.07 or 0.74. The fast test also checks that the point source is isotropic (F = 1 within 3 sigma
-+ 2 %), which a direction-sampling error would break.
+* ``xoft_axxent_50kv_commissioned`` (the default Xoft spectrum): a tungsten-anode spectrum (Kramers
+  bremsstrahlung, iortmc.clinical.xray_model) whose one physical parameter, the tungsten
+  self-filtration thickness, was commissioned to these three g(r) values with ``iortmc commission
+  xray`` (docs/commissioning.md). Judged at **3 %** (plus two reported standard deviations): the
+  commissioning found a single filtration that reaches 3 % at all three points (+0.3, +2.7, -2.4 %
+  in the basis fit), so 3 % is what the model claims; a wrong transport or a broken spectrum file
+  moves g(5 cm) by far more (10 % on mu of water near 25 keV moves exp(-mu r) over 4.5 cm by 25 %).
+  This is a fitted spectrum: agreement at the three fitted points shows the model is consistent,
+  not that it is independently validated; the points between them (0.7-4 cm) are printed.
+* ``xoft_axxent_50kv`` (SpekPy, aluminium filter fitted to the published mean energy only): judged
+  at **20 %**, the spectral-shape systematic of a spectrum fitted to one number. Measured with 3e6
+  histories: g = 1.261, 0.713, 0.330 at 0.5, 2, 5 cm, i.e. -12 %, +12 %, +17 % (docs/tg43-xoft.md).
+
+The fast test also checks that the point source is isotropic (F = 1 within 3 sigma + 2 %), which a
+direction-sampling error would break.
 """
 
 from __future__ import annotations
@@ -33,13 +36,16 @@ from iortmc.transport.run import MEV_PER_G_TO_GY
 
 #: Hiatt, Davis and Rivard, Med. Phys. 42 (2015) 2764 (abstract): radius (cm) -> g(r)
 G_REF = {0.5: 1.434, 2.0: 0.636, 5.0: 0.283}
-REL_TOL = 0.20            # spectral-shape systematic of the source model (see module docstring)
+COMMISSIONED = "xoft_axxent_50kv_commissioned"
+SPEKPY = "xoft_axxent_50kv"
+#: tolerance on g(r) per source model (see the module docstring)
+REL_TOL = {COMMISSIONED: 0.03, SPEKPY: 0.20}
 F_TOL = 0.02              # isotropy: F(r, theta) = 1 within 3 sigma + 2 %
 
 
-def _run(n_vox, histories, seed):
+def _run(n_vox, histories, seed, spectrum=COMMISSIONED):
     ph = mc.Phantom.box(shape=(n_vox, n_vox, n_vox), voxel_size=0.2, material="water")
-    src = mc.PointSource(mc.Spectrum.builtin("xoft_axxent_50kv"), position=(0.0, 0.0, 0.0))
+    src = mc.PointSource(mc.Spectrum.builtin(spectrum), position=(0.0, 0.0, 0.0))
     return mc.simulate(ph, src, histories=histories, seed=seed, scoring="kerma")
 
 
@@ -69,19 +75,21 @@ def _table(t):
     return "\n".join(lines)
 
 
-def _check_g(t):
+def _check_g(t, spectrum=COMMISSIONED):
     table = _table(t)
-    print("\n" + table)
+    print(f"\n{spectrum}\n" + table)
+    tol = REL_TOL[spectrum]
     for r, ref in G_REF.items():
         i = int(np.argmin(np.abs(t.r_cm - r)))
         g, sig = t.g[i], t.g_rel_unc[i] * t.g[i]
-        assert abs(g - ref) <= REL_TOL * ref + 2.0 * sig, f"g({r} cm) = {g:.4f} vs {ref}:\n{table}"
+        assert abs(g - ref) <= tol * ref + 2.0 * sig, f"g({r} cm) = {g:.4f} vs {ref} ({spectrum}):\n{table}"
     # g(r) falls monotonically beyond 1 cm for a 27 keV-mean spectrum (the reference does too)
     assert np.all(np.diff(t.g) < 0), table
 
 
 def test_radial_dose_function_of_xoft_like_point_source():
-    """Fast check (20 cm water cube, 2 mm voxels, 4e5 histories; about 10 s after compilation)."""
+    """Fast check of the commissioned spectrum (20 cm water cube, 2 mm voxels, 4e5 histories; about
+    10 s after compilation)."""
     res = _run(100, 400_000, seed=5)
     t = mc.analysis.tg43(res, r_cm=[0.5, 1.0, 2.0, 3.0, 5.0], theta_deg=[30, 60, 90, 120, 150])
     _check_g(t)
@@ -95,20 +103,24 @@ def test_radial_dose_function_of_xoft_like_point_source():
 
 
 @pytest.mark.slow
-def test_radial_dose_function_precise():
+@pytest.mark.parametrize("spectrum_name", [COMMISSIONED, SPEKPY])
+def test_radial_dose_function_precise(spectrum_name):
     """Precise run (30 cm water cube, 2 mm voxels, 3e6 histories; about 40 s on 2 cores): g(r) from
-    0.5 to 7 cm against the reference at 0.5, 2 and 5 cm, and the dose-rate constant
-    Lambda = D(1 cm, 90 deg) / S_K of the point model (reported, no published value compared).
-    Measured (docs/tg43-xoft.md): g = 1.261, 0.713, 0.330 at 0.5, 2, 5 cm (sigma 0.008-0.013);
-    S_K = 1.156e-13 Gy cm2 per photon; Lambda = 0.577 cGy h^-1 U^-1 +- 0.6 %."""
-    res = _run(150, 3_000_000, seed=7)
-    spectrum = mc.Spectrum.builtin("xoft_axxent_50kv")
+    0.5 to 7 cm against the reference at 0.5, 2 and 5 cm (3 % for the commissioned spectrum, 20 % for
+    the SpekPy one), and the dose-rate constant Lambda = D(1 cm, 90 deg) / S_K of the point model.
+
+    Lambda is reported and held only to the physically expected range 0.3-0.9 cGy h^-1 U^-1 (below
+    the 0.9-1.0 of I-125 seeds: the air kerma of a soft 50 kV spectrum is dominated by photons below
+    20 keV that barely reach 1 cm of water). No published Lambda of the S700 source with its
+    uncertainty could be retrieved for this work, and a point model's Lambda is not comparable with
+    one whose air-kerma strength includes the real source's own filtration (docs/tg43-xoft.md).
+    Measured values are in docs/tg43-xoft.md."""
+    res = _run(150, 3_000_000, seed=7, spectrum=spectrum_name)
+    spectrum = mc.Spectrum.builtin(spectrum_name)
     sk = air_kerma_strength_per_history(spectrum)
     t = mc.analysis.tg43(res, r_cm=[0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
                          theta_deg=[90], normalization=sk)
-    _check_g(t)
     print(f"S_K per photon = {sk:.4e} Gy cm2 (mean energy {spectrum.mean_energy * 1e3:.2f} keV); "
           f"Lambda = {t.dose_rate_constant:.4f} cGy h^-1 U^-1 (+- {t.dose_rate_constant_rel_unc:.1%})")
-    # Lambda of a soft 50 kV spectrum lies well below that of I-125 (about 0.9-1.0): the air kerma
-    # is dominated by photons below 20 keV that barely reach 1 cm of water
+    _check_g(t, spectrum_name)
     assert 0.3 < t.dose_rate_constant < 0.9

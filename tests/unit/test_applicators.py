@@ -2,7 +2,6 @@
 validation errors (iortmc.applicators, iortmc.phantoms)."""
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -43,10 +42,14 @@ def test_spherical_applicator_solid_with_bore_and_source_at_centre():
     v_bore = math.pi * 0.16**2 * 2.0
     assert pei.sum() * 1e-3 == pytest.approx(v_sphere - v_bore, rel=0.01)
     v_tip = 2.0 / 3.0 * math.pi * 0.16**3  # the bore ends in a hemisphere around the source
-    assert air.sum() * 1e-3 == pytest.approx(v_bore + v_tip, rel=0.25)  # a 3 mm bore in 1 mm voxels
+    # the bore holds the metal drift tube from one probe radius behind the source outwards, air before it
+    tube = _mask(ph, "stainless_steel_drift_tube")
+    assert (air.sum() + tube.sum()) * 1e-3 == pytest.approx(v_bore + v_tip, rel=0.25)  # 3 mm bore, 1 mm voxels
+    assert tube.sum() * 1e-3 == pytest.approx(math.pi * 0.16**2 * (2.0 - 0.16), rel=0.25)
     k, j, i = ph.voxel_of((0.05, 0.05, 0.05))
     assert air[k, j, i]                       # source voxel is in the bore
-    assert air[k - 15, j, i] and not air[k + 5, j, i]  # bore towards -z only
+    bore = air | tube
+    assert bore[k - 15, j, i] and not bore[k + 5, j, i]  # bore towards -z only
     assert np.all(ph.density[pei] == mc.material("polyetherimide").density)
 
 
@@ -63,7 +66,7 @@ def test_spherical_applicator_shell_has_air_core_and_rotated_probe():
     # the bore leaves along +x through the shell and 1 cm beyond (to x = 2.5)
     j0 = np.argmin(np.abs(y - 0.05))
     k0 = np.argmin(np.abs(z - 0.05))
-    row = air[k0, j0, :]
+    row = (air | _mask(ph, "stainless_steel_drift_tube"))[k0, j0, :]   # the bore: tip (air) + drift tube
     assert row[(x > 0) & (x < 2.45)].all() and not row[x > 2.6].any()
     assert not row[(x < -1.25) & (x > -1.45)].any()  # shell on the -x side
     vol = _count(ph, "polyetherimide") * 1e-3
@@ -143,7 +146,7 @@ def test_balloon_applicator_saline_catheter_and_xoft_source():
     ph = mc.Phantom.box((60, 60, 60), 0.1, "breast_50_50")
     app = BalloonApplicator(5.0, wall_thickness_cm=0.1, catheter_diameter_cm=0.6, position=(0.05, 0.05, 0.05))
     src = app.paint(ph)
-    assert src.spectrum.name == "xoft_axxent_50kv"
+    assert src.spectrum.name == "xoft_axxent_50kv_commissioned"
     assert np.allclose(src.position, (0.05, 0.05, 0.05))
     sal = _count(ph, "saline") * 1e-3
     cat = _count(ph, "water") * 1e-3
@@ -356,7 +359,7 @@ def test_breast_phantom_with_spherical_applicator_cavity():
     assert ph.origin[2] == pytest.approx(-1.0)
     name = lambda xyz: ph.materials[ph.index[ph.voxel_of(xyz)]].name  # noqa: E731
     assert name((1.0, 0.05, 2.45)) == "polyetherimide"
-    assert name((0.05, 0.05, 0.1)) == "air"                 # probe bore through the skin to the air
+    assert name((0.05, 0.05, 0.1)) == "stainless_steel_drift_tube"  # the probe through the skin to the air
     assert name((0.5, 0.5, -0.5)) == "air"
 
 

@@ -3,7 +3,8 @@
 ``iortmc materials``            lists the built-in materials;
 ``iortmc materials NAME``       prints a material's photon and electron data table;
 ``iortmc run``                  runs a simulation (see ``iortmc run --help``);
-``iortmc show``                 draws the geometry of a case file before a run.
+``iortmc show``                 draws the geometry of a case file before a run;
+``iortmc commission``           fits a source model to measured dose (docs/commissioning.md).
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_run_commands(sub)
+    from .commission import add_commission_command
+
+    add_commission_command(sub)
     return p
 
 

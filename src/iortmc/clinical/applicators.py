@@ -136,8 +136,18 @@ class SphericalApplicator:
         probe (Yanch and Harte, Med. Phys. 23 (1996) 1551, https://doi.org/10.1118/1.597885). 0 = no
         bore.
     probe_material : Material or str
-        What fills the bore. Default ``air``: the probe is evacuated; its thin metal wall is not
-        modelled.
+        What fills the bore inside the probe tip (default ``air``, standing for the evacuated tip).
+    drift_tube_material : Material or str
+        Metal of the probe's drift tube (default ``stainless_steel``, an iron-nickel-chromium alloy
+        standing for the tube's nickel-iron alloy; the exact alloy is not public).
+    drift_tube_wall_cm : float
+        Wall thickness of the drift tube (default 0.02 cm, an assumption: the manufacturer's drawings
+        are not public). The tube runs along the bore from the back of the probe tip (one probe
+        radius behind the source) outwards. A wall much thinner than a voxel cannot be painted, so the
+        wall's mass is spread over the bore's cross-section (a homogenised rod of the same mass per
+        unit length, density ``rho_metal * (1 - (1 - t/r)^2)``): photons that leave the tip backwards
+        or sideways into the tube are absorbed as by the real wall instead of streaming along an air
+        channel to the skin. 0 = no tube (an air bore, as a probe without its metal).
     interior_material : Material or str
         Core material of a shell applicator (default ``air``).
     position : (x, y, z), cm
@@ -155,14 +165,20 @@ class SphericalApplicator:
     -----
     Simplifications: a point source at the centre with the bare-probe spectrum (the spectrum is not
     hardened by a probe-tip coating; the applicator's own filtration is transported); isotropic
-    emission (the real probe emits less backwards along the drift tube, and the small applicators of
-    the set contain a flattening filter, which is not modelled). The wall thickness and material are
-    parameters because the manufacturer's drawings are not public.
+    emission from the tip (the drift tube's metal absorbs what is emitted backwards into it). Not
+    modelled, a limit of the model: the flattening filters inside the small applicators of the set,
+    which harden the beam along the probe axis and even out the surface dose of the anisotropic
+    probe emission; with those applicators the model overestimates the dose distal to the tip on the
+    probe axis. Their dimensions are not public; the measured depth doses of each applicator (e.g.
+    Ebert and Carruthers, Med. Phys. 30 (2003) 2424, DOI 10.1118/1.1595611) are the data to
+    commission against (docs/commissioning.md). The wall thickness and material are parameters
+    because the manufacturer's drawings are not public.
     """
 
     def __init__(self, diameter_cm=4.0, material="polyetherimide", wall_thickness_cm=None, probe_diameter_cm=0.32,
                  probe_material="air", interior_material="air", position=(0.0, 0.0, 0.0),
-                 probe_direction=(0.0, 0.0, -1.0), probe_length_cm=0.0, spectrum="intrabeam_50kv_bare"):
+                 probe_direction=(0.0, 0.0, -1.0), probe_length_cm=0.0, spectrum="intrabeam_50kv_bare",
+                 drift_tube_material="stainless_steel", drift_tube_wall_cm=0.02):
         d = _number("diameter_cm", diameter_cm)
         if not any(abs(d - v) < 1e-9 for v in INTRABEAM_SPHERE_DIAMETERS_CM):
             raise InputError(f"diameter_cm must be one of {', '.join(f'{v:g}' for v in INTRABEAM_SPHERE_DIAMETERS_CM)}"
@@ -179,6 +195,20 @@ class SphericalApplicator:
         self.probe_direction = _unit("probe_direction", probe_direction)
         self.probe_length_cm = _number("probe_length_cm", probe_length_cm, 0.0)
         self.spectrum = spectrum
+        rp = 0.5 * self.probe_diameter_cm
+        # without a bore (probe_diameter_cm = 0) there is no tube to paint
+        self.drift_tube_wall_cm = _number("drift_tube_wall_cm", drift_tube_wall_cm, 0.0, rp) if rp > 0 else 0.0
+        metal = _mat(drift_tube_material, "drift_tube_material")
+        self.drift_tube_metal = metal
+        if self.drift_tube_wall_cm > 0 and rp > 0:
+            frac = 1.0 - (1.0 - self.drift_tube_wall_cm / rp) ** 2
+            self.drift_tube_material = Material(
+                f"{metal.name}_drift_tube", density=metal.density * frac,
+                composition=dict(metal.composition),
+                description=f"{metal.name} drift tube, {self.drift_tube_wall_cm * 10:g} mm wall of a "
+                            f"{self.probe_diameter_cm * 10:g} mm probe, homogenised over the bore")
+        else:
+            self.drift_tube_material = None
 
     @property
     def radius_cm(self) -> float:
@@ -199,6 +229,10 @@ class SphericalApplicator:
             # the bore ends in a hemisphere of the probe radius around the source (the probe tip)
             bore = (q2 <= rp * rp) & (w >= 0.0) & (w <= R + self.probe_length_cm) | (q2 + w * w <= rp * rp)
             lab = np.where(bore, 2, lab)
+            if self.drift_tube_material is not None:
+                # the metal drift tube: the bore from one probe radius behind the source outwards
+                tube = (q2 <= rp * rp) & (w >= rp) & (w <= R + self.probe_length_cm)
+                lab = np.where(tube, 4, lab)
         return lab
 
     def bounds(self):
@@ -218,14 +252,17 @@ class SphericalApplicator:
 
     def paint(self, phantom: Phantom, supersample: int = 1):
         """Paint the applicator into ``phantom`` (in place) and return its :class:`PointSource`."""
-        paint_labels(phantom, self._label, [self.material, self.probe_material, self.interior_material],
-                     self.bounds(), supersample)
+        mats = [self.material, self.probe_material, self.interior_material]
+        if self.drift_tube_material is not None:
+            mats.append(self.drift_tube_material)
+        paint_labels(phantom, self._label, mats, self.bounds(), supersample)
         return self.source()
 
     def describe(self) -> dict:
         return {"type": "SphericalApplicator", "diameter_cm": self.diameter_cm, "material": self.material.name,
                 "wall_thickness_cm": self.wall_thickness_cm, "probe_diameter_cm": self.probe_diameter_cm,
-                "position_cm": self.position.tolist(), "probe_direction": self.probe_direction.tolist()}
+                "position_cm": self.position.tolist(), "probe_direction": self.probe_direction.tolist(),
+                "drift_tube_material": self.drift_tube_metal.name, "drift_tube_wall_cm": self.drift_tube_wall_cm}
 
 
 class BalloonApplicator:
@@ -257,13 +294,18 @@ class BalloonApplicator:
 
     Notes
     -----
-    A point source (the real anode is a ~1 mm spot at the end of a 2.25 mm diameter source; its
-    anisotropy is not modelled).
+    A point source with the spectrum ``xoft_axxent_50kv_commissioned``, commissioned to the
+    published radial dose function of the S700 source (Hiatt, Davis and Rivard, Med. Phys. 42 (2015)
+    2764, DOI 10.1118/1.4919280) on its transverse axis. Not modelled, a limit of the model: the
+    source's anode (a ~1 mm spot at the tip of a 2.25 mm diameter source), its cooling water, insert
+    and catheter, which make the real dose distribution anisotropic (lower towards the cable side and
+    off the distal tip; the F(r, theta) tables of Rivard et al., Med. Phys. 33 (2006) 4020 and Hiatt
+    et al. 2015); the model is isotropic, so off the transverse plane it is only as good as F = 1.
     """
 
     def __init__(self, diameter_cm=4.0, wall_thickness_cm=0.05, wall_material=SILICONE, fill_material="saline",
                  catheter_diameter_cm=0.54, catheter_material="water", position=(0.0, 0.0, 0.0),
-                 direction=(0.0, 0.0, -1.0), catheter_length_cm=0.0, spectrum="xoft_axxent_50kv"):
+                 direction=(0.0, 0.0, -1.0), catheter_length_cm=0.0, spectrum="xoft_axxent_50kv_commissioned"):
         self.diameter_cm = _number("diameter_cm", diameter_cm, 3.0, 6.0)
         R = 0.5 * self.diameter_cm
         self.wall_thickness_cm = _number("wall_thickness_cm", wall_thickness_cm, 0.0, 0.5 * R)

@@ -47,7 +47,6 @@ known limits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 import numpy as np
 

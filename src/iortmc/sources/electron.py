@@ -121,6 +121,30 @@ class ElectronBeam:
             raise InputError(f"angular_spread must be <= 0.5 rad (Gaussian model), got {self.angular_spread}")
         self.source_distance = _positive("source_distance", source_distance, allow_none=True)
 
+    @classmethod
+    def from_commissioned(cls, path, **geometry) -> "ElectronBeam":
+        """The beam of a commissioned electron source file (``iortmc commission electron``).
+
+        The file gives the energy spectrum, the angular spread and, when it was fitted, the virtual
+        source distance; ``geometry`` gives the rest (``field_diameter`` or ``field_size``,
+        ``position``, ``direction``, ``particle``), as for the constructor. A keyword given here
+        overrides the file's ``angular_spread`` or ``source_distance``.
+        """
+        from .commissioned import read_commissioned
+
+        doc = read_commissioned(path)
+        if doc["kind"] != "electron_beam":
+            raise InputError(f"{doc['_path']!r} holds a commissioned {doc['kind']}, not an electron beam")
+        for key in ("energy", "energy_spread"):
+            if key in geometry:
+                raise InputError(f"{key} comes from the commissioned file {doc['_path']!r}; do not pass it")
+        beam = doc.get("beam", {})
+        kw = {"angular_spread": beam.get("angular_spread_rad", 0.0)}
+        if beam.get("source_distance_cm") is not None:
+            kw["source_distance"] = beam["source_distance_cm"]
+        kw.update(geometry)
+        return cls(Spectrum.from_commissioned(path), **kw)
+
     # ------------------------------------------------------------------ packing helpers
     @property
     def charge(self) -> float:

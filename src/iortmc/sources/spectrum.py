@@ -22,6 +22,7 @@ E_MAX = 20.0
 BUILTIN_SPECTRA = {
     "intrabeam_50kv_bare": "intrabeam_50kv_bare.csv",
     "xoft_axxent_50kv": "xoft_axxent_50kv.csv",
+    "xoft_axxent_50kv_commissioned": "xoft_axxent_50kv_commissioned.toml",
     "ir192": "ir192.csv",
 }
 
@@ -129,10 +130,13 @@ class Spectrum:
         Two columns (energy, weight) give lines; three columns (bin low, bin high, weight) give a
         histogram. Separators: commas or whitespace; ``#`` starts a comment; one header line of
         non-numbers is skipped. ``energy_unit`` is ``keV`` (default), ``MeV`` or ``eV``.
+        A ``.toml`` file is read as a commissioned source file (:meth:`from_commissioned`).
         """
         if energy_unit not in _UNITS:
             raise InputError(f"energy_unit must be one of {', '.join(_UNITS)}, got {energy_unit!r}")
         p = Path(path)
+        if p.suffix.lower() == ".toml":
+            return cls.from_commissioned(p, name=name)
         try:
             text = p.read_text()
         except OSError as exc:
@@ -170,11 +174,34 @@ class Spectrum:
         return cls(edges=edges, weights=a[:, 2], name=label, origin="\n".join(origin))
 
     @classmethod
+    def from_commissioned(cls, path, name: str | None = None) -> "Spectrum":
+        """The energy spectrum of a commissioned source file (``iortmc commission``, docs/commissioning.md).
+
+        Works for both kinds of file: the photon spectrum of a commissioned X-ray source, or the
+        kinetic-energy spectrum of a commissioned electron beam. Energies in the file are in MeV.
+        """
+        from .commissioned import read_commissioned
+
+        doc = read_commissioned(path)
+        sp = doc["spectrum"]
+        lo = np.asarray(sp["e_lo_MeV"], dtype=np.float64)
+        hi = np.asarray(sp["e_hi_MeV"], dtype=np.float64)
+        origin = f"commissioned source file {doc['_path']} ({doc.get('created', '')}): {doc.get('description', '')}"
+        label = name or str(doc.get("name", Path(path).stem))
+        if np.all(hi > lo) and np.allclose(lo[1:], hi[:-1], rtol=1e-9, atol=1e-12):
+            return cls(edges=np.append(lo, hi[-1]), weights=sp["weights"], name=label, origin=origin)
+        if np.all(hi == lo):
+            return cls(energies=lo, weights=sp["weights"], name=label, origin=origin)
+        raise InputError(f"{doc['_path']!r}: [spectrum] must be contiguous histogram bins or lines")
+
+    @classmethod
     def builtin(cls, name: str) -> "Spectrum":
         """A shipped spectrum (files, origins and simplifications in docs/spectra.md).
 
         ``intrabeam_50kv_bare`` and ``xoft_axxent_50kv`` are 50 kV histograms (relative photon
-        fluence per bin); ``ir192`` holds the 39 Ir-192 photon lines (ENSDF via NuDat 2.6) with their
+        fluence per bin); ``xoft_axxent_50kv_commissioned`` is a commissioned source file (a 50 kV
+        tungsten spectrum commissioned to the published radial dose function of the Xoft S700
+        source, docs/tg43-xoft.md), the default of the Xoft-like balloon applicator; ``ir192`` holds the 39 Ir-192 photon lines (ENSDF via NuDat 2.6) with their
         intensities in photons per decay (2.300 in all). Every file gives energies in keV; like every
         Spectrum the result is in MeV with weights normalised to 1, i.e. per emitted photon: multiply a
         per-history dose from an ``ir192`` run by 2.300 for dose per decay.
@@ -183,6 +210,8 @@ class Spectrum:
             raise InputError(f"unknown built-in spectrum {name!r}; known: {', '.join(BUILTIN_SPECTRA)}")
         ref = resources.files("iortmc.sources") / "data" / "spectra" / BUILTIN_SPECTRA[name]
         with resources.as_file(ref) as path:
+            if path.suffix == ".toml":
+                return cls.from_commissioned(path, name=name)
             return cls.from_file(path, energy_unit="keV", name=name)
 
     # ------------------------------------------------------------------ properties
