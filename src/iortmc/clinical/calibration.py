@@ -92,7 +92,7 @@ def shell_dose(result, center, r_cm):
     """Dose per history at distance ``r_cm`` from ``center``, averaged over directions in tissue.
 
     The tissue voxels (:func:`iortmc.analysis.tissue_mask`) are grouped in shells one voxel (the
-    smallest edge h) thick: [r - h, r) and [r, r + h), or, where the inner shell holds no tissue (an
+    smallest edge h) thick: [r - h, r) and [r, r + h), or, where the inner shell holds no dosed tissue (an
     applicator surface), [r, r + h) and [r + h, r + 2h). The mass-weighted mean dose of each shell is
     placed at its mass-weighted mean radius and ln(D) is interpolated (or extrapolated) linearly in r
     to ``r_cm``. For a near-isotropic source this uses every voxel at that distance, not one point.
@@ -120,7 +120,10 @@ def shell_dose(result, center, r_cm):
                 float(np.sqrt(np.sum((w * s[sel]) ** 2)) / np.sum(w)))
 
     inner = shell(R - h, R) if R > h else None
-    pair = [inner, shell(R, R + h)] if inner is not None else [shell(R, R + h), shell(R + h, R + 2 * h)]
+    # an inner shell without dose (tissue shielded by the applicator's metal, such as the voxels beside
+    # a drift tube) says nothing about the dose at the surface: use the two shells outside it
+    pair = ([inner, shell(R, R + h)] if inner is not None and inner[1] > 0
+            else [shell(R, R + h), shell(R + h, R + 2 * h)])
     if any(p is None or not p[1] > 0 for p in pair):
         raise InputError(f"no dosed tissue at r = {R:g} cm from ({c[0]:g}, {c[1]:g}, {c[2]:g}) cm (is the "
                          f"distance right, and does the phantom extend beyond it?)")

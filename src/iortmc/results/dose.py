@@ -799,7 +799,7 @@ def load(path) -> DoseResult:
             return _read(f, path)
     except DataError:
         raise
-    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError, OverflowError) as exc:
         raise DataError(f"{path!r}: cannot read the iortmc result ({type(exc).__name__}: {exc}); the file "
                         f"is truncated, damaged or incomplete") from exc
 

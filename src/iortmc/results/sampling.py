@@ -420,7 +420,10 @@ def _beam_depth_dose(result, dose, unc, ph, origin, direction, step_cm, surface_
         t_s = float(np.dot(sp - p, d))
     else:
         t_s = entry_surface(ph, p, d, what="the beam axis").distance_cm
-    h = 0.5 * float(min(ph.voxel_size)) if step_cm is None else float(step_cm)
+    try:
+        h = 0.5 * float(min(ph.voxel_size)) if step_cm is None else float(step_cm)
+    except (TypeError, ValueError):
+        raise InputError(f"step_cm must be a number > 0 cm, got {step_cm!r}") from None
     if not (math.isfinite(h) and h > 0):
         raise InputError(f"step_cm must be a number > 0 cm, got {step_cm!r}")
     t_end = iv[1] - 1e-9
