@@ -1,4 +1,4 @@
-"""Shared set-up for the photon benchmarks (issue 3 item 7).
+"""Shared set-up for the photon benchmarks.
 
 Run with ``python3 -m pytest benchmarks --benchmark-enable`` from the repository root. This folder
 is outside ``testpaths`` (``tests``), so a plain ``pytest`` never collects it. Measured numbers go to

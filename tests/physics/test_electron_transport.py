@@ -56,10 +56,10 @@ def _run(et, geo, E0, n, mode=0, charge=-1.0, seed=1, pos=(0.0, 0.0, -1.0), box=
 @pytest.mark.parametrize("E0,csda", [(1.0, 0.4367), (6.0, 3.052), (10.0, 4.975), (20.0, 9.320)])
 def test_csda_path_length_water(E0, csda):
     """Mean path length with hard collisions, bremsstrahlung (secondaries) and hence straggling off,
-    unrestricted stopping power, vs the ESTAR CSDA range of water (ICRU Report 37; values from
-    /work/shared/REFERENCES.md; 12 MeV is not tabulated there, 10 and 20 MeV bracket it), within
-    1 %. The path below the 10 keV cut-off (2.5e-4 g/cm2) is not followed. The electrons start inside
-    the phantom: one backscattered out of it would end its path early."""
+    unrestricted stopping power, vs the ESTAR CSDA range of water (ICRU Report 37; 12 MeV is not in
+    that table, 10 and 20 MeV bracket it), within 1 %. The path below the 10 keV cut-off
+    (2.5e-4 g/cm2) is not followed. The electrons start inside the phantom: one backscattered out of
+    it would end its path early."""
     et = pack_electron_tables([mc.material("water")], hard_collisions=False, bremsstrahlung=False,
                                   multiple_scattering=True, ecut=0.01)
     geo = _slab_geometry(np.ones(1200), 0.02)
@@ -72,9 +72,9 @@ def test_csda_path_length_water(E0, csda):
 
 @pytest.mark.parametrize("charge", [-1.0, 1.0])
 def test_energy_balance(charge):
-    """Deposited + escaped + below cut-off = emitted, to 1e-9 relative (exact bookkeeping;
-    REFERENCES.md 'Energy balance'), in a two-material phantom with density variations, all
-    physics on. A positron counts T + 2 mc^2 (its annihilation photons)."""
+    """Deposited + escaped + below cut-off = emitted, to 1e-9 relative (exact bookkeeping), in a
+    two-material phantom with density variations, all physics on. A positron counts T + 2 mc^2 (its
+    annihilation photons)."""
     water, al = mc.material("water"), mc.material("aluminium")
     et = pack_electron_tables([water, al], ecut=0.05, ae=0.05)
     n = 60

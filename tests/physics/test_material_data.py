@@ -1,7 +1,7 @@
 """Material interaction data through the public Material API against NIST references.
 
 References:
-- Water: ../shared/REFERENCES.md (NIST NISTIR 5632 Table 4; ESTAR / ICRU Report 37).
+- Water: NIST NISTIR 5632 Table 4 (Hubbell and Seltzer); ESTAR / ICRU Report 37.
 - PMMA, ICRU-44 adipose and cortical bone mu/rho and mu_en/rho: NIST Table 4 (Hubbell and Seltzer,
   NISTIR 5632, doi:10.18434/T4D01F), compositions from its Table 2.
 - Al, W, Au, Pb: NIST Table 3 (same source), tools/data_sources/nist_table3_muen.csv. mu/rho there is
@@ -66,7 +66,7 @@ TABLE4 = {
 
 
 def test_water_photon_coefficients_vs_nist_table4():
-    """mu/rho within 0.5%, mu_en/rho within 1% (issue 2 acceptance), 10 keV - 20 MeV."""
+    """mu/rho within 0.5%, mu_en/rho within 1%, 10 keV - 20 MeV."""
     w = mc.material("water")
     E, mu, mu_en = WATER_PHOTON.T
     np.testing.assert_allclose(w.mu_over_rho(E), mu, rtol=0.005)
@@ -74,7 +74,7 @@ def test_water_photon_coefficients_vs_nist_table4():
 
 
 def test_water_electron_data_vs_estar():
-    """S_col within 1%, S_rad within 3%, CSDA range within 1% (REFERENCES.md, ESTAR)."""
+    """S_col within 1%, S_rad within 3%, CSDA range within 1% (ESTAR / ICRU Report 37)."""
     w = mc.material("water")
     E, scol, srad, csda = WATER_ELECTRON.T
     np.testing.assert_allclose(w.stopping_power(E, "collision"), scol, rtol=0.01)
@@ -130,7 +130,7 @@ def test_elements_vs_nist_table3(name, z):
 @pytest.mark.parametrize("name", ["pmma", "bone_cortical_icrp", "adipose_icrp", "aluminium", "tungsten",
                                   "gold", "lead"])
 def test_library_electron_data_vs_estar(name):
-    """S_col and CSDA range within 2% of ESTAR, 10 keV - 20 MeV (issue 2 acceptance)."""
+    """S_col and CSDA range within 2% of ESTAR, 10 keV - 20 MeV."""
     m = mc.material(name)
     E, scol, srad, csda, _ = np.array(ESTAR_TABLES[name]).T
     np.testing.assert_allclose(m.stopping_power(E, "collision"), scol, rtol=0.02)

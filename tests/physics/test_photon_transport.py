@@ -1,7 +1,7 @@
 """Photon transport against analytic results.
 
 - Narrow-beam attenuation: the fraction of a pencil beam crossing a slab without interacting is
-  exp(-mu x) (Beer-Lambert), with mu/rho from NIST (REFERENCES.md water Table 4; NIST Table 3 Al).
+  exp(-mu x) (Beer-Lambert), with mu/rho from NIST (NISTIR 5632 Table 4 water; Table 3 Al).
 - Energy balance (exact): emitted = deposited + escaped + below cut-off, analog scoring.
 - Kerma estimator: in a homogeneous medium the track-length estimate of the total energy absorbed
   equals mu_en/mu times the energy removed from the beam... (checked in aggregate below).
@@ -17,7 +17,7 @@ from iortmc.sources import PencilBeam
 
 # E (MeV), material, NIST mu/rho (cm2/g), slab thickness (cm)
 NARROW = [
-    (0.020, "water", 0.8096, 1.2),   # REFERENCES.md (NIST Table 4)
+    (0.020, "water", 0.8096, 1.2),   # NIST NISTIR 5632 Table 4
     (0.050, "water", 0.2269, 4.4),
     (0.100, "water", 0.1707, 5.8),
     (1.000, "water", 0.07072, 14.0),

@@ -1,4 +1,4 @@
-"""Transport of IAEA phase-space sources (issue 6 item 2): a phase space must give the dose of the
+"""Transport of IAEA phase-space sources: a phase space must give the dose of the
 source it was made from.
 
 Reference: the analytic beam sources of iortmc itself, which are validated against physics elsewhere

@@ -1,4 +1,4 @@
-"""Dose fall-off around a 50 keV isotropic point source in water (issue 3 acceptance).
+"""Dose fall-off around a 50 keV isotropic point source in water.
 
 Reference: ANSI/ANS-6.4.3-1991 point-isotropic buildup factor of water at 0.05 MeV (GP form of
 Harima et al., Nucl. Sci. Eng. 94 (1986) 24; data D. K. Trubey, ORNL-6481, 1988) with
@@ -40,7 +40,7 @@ _spec.loader.exec_module(ref)
 SIGMA_INFLATION = 1.5     # kerma shell uncertainty: correlated voxels (measured 1.4, see docstring)
 SYSTEMATIC = 0.03         # allowed reference/physics systematic on D(r) r^2, 0.5-5 cm
 RATIO_SYSTEMATIC = 0.02   # allowed systematic on D(1)/D(2) and D(1)/D(3)
-ANALOG_REL_TOL = 0.02     # issue 3 item 6: kerma and analog agree within 3 sigma or 2 %
+ANALOG_REL_TOL = 0.02     # kerma and analog agree within 3 sigma or 2 %
 ANALOG_MEAN_SYST = 0.01   # allowed mean kerma/analog offset (see test_kerma_and_analog_agree)
 
 FALLOFF_EDGES = np.round(np.arange(0.4, 5.2001, 0.2), 6)   # shell centres 0.5, 0.7, ..., 5.1 cm
@@ -157,7 +157,7 @@ def test_dose_r2_matches_ans643(kerma_2mm):
 
 
 def test_kerma_and_analog_agree(kerma_2mm):
-    """Analog and collision-kerma dose agree in 0.5 cm shells from 0.5 to 4 cm (issue 3 item 6).
+    """Analog and collision-kerma dose agree in 0.5 cm shells from 0.5 to 4 cm.
 
     Same set-up as the fall-off test; analog scoring with 1.5e6 histories (shell uncertainty
     about 0.4 %). Each shell: |analog/kerma - 1| within 3 combined sigma or 2 %. The mean offset

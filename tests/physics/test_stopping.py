@@ -61,13 +61,13 @@ def csda_at(m, E):
 
 
 # ------------------------------------------------------------------------------------------
-# water against REFERENCES.md (ESTAR / ICRU 37)
+# water against ESTAR / ICRU Report 37
 # ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("row", ref.WATER_ICRU37, ids=lambda r: f"{r[0]}MeV")
 def test_water_against_icru37(row):
     """Liquid water, I = 75 eV: S_col within 1 %, S_rad within 3 %, CSDA range within 1 %.
 
-    Reference: ESTAR / ICRU Report 37 table in /work/shared/REFERENCES.md.
+    Reference: ESTAR / ICRU Report 37 water table.
     """
     E, scol_ref, srad_ref, r_ref = row
     m = material("water")
@@ -78,10 +78,10 @@ def test_water_against_icru37(row):
 
 def test_water_reproduces_estar_to_rounding():
     """The ESTAR algorithm is reproduced, not only approximated: water agrees with the ESTAR
-    table to 0.05 % (S_col, S_rad) and 0.15 % (CSDA; REFERENCES.md's 20 keV range 8.575e-4
+    table to 0.05 % (S_col, S_rad) and 0.15 % (CSDA; the ICRU 37 table's 20 keV range 8.575e-4
     differs by 0.1 % from ESTAR's web value 8.566e-4).
 
-    Reference: REFERENCES.md water table (ESTAR, ICRU Report 37).
+    Reference: ESTAR / ICRU Report 37 water table.
     """
     m = material("water")
     rows = np.array(ref.WATER_ICRU37)
@@ -177,7 +177,7 @@ def test_density_effect_methods_agree_for_water():
     formula give S_col within 0.7 % and 2 % of the oscillator model (0.5-20 MeV); the fit's delta
     is 0.1 too large at 1 MeV, hence 0.5 % there.
 
-    Reference: parameters from REFERENCES.md (Sternheimer, Berger and Seltzer 1984).
+    Reference: parameters of Sternheimer, Berger and Seltzer, At. Data Nucl. Data Tables 30 (1984) 261.
     """
     m = material("water")
     E = np.array([0.5, 1.0, 2.0, 4.0, 10.0, 20.0])

@@ -1,4 +1,4 @@
-"""iortmc.analysis against hand-computed cases (issue 5)."""
+"""iortmc.analysis against hand-computed cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checkpoint and resume (issue 7 item 2): a killed run continues to the bitwise-identical answer."""
+"""Checkpoint and resume: a killed run continues to the bitwise-identical answer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dask runs (issue 7 item 3): same seed, same bits as a local run, also when a worker dies mid-run.
+"""Dask runs: same seed, same bits as a local run, also when a worker dies mid-run.
 
 One LocalCluster (processes=True, 2 workers, 1 thread each) serves the module; its workers import
 iortmc from this checkout (PYTHONPATH) and load the kernels from the numba cache.

@@ -5,8 +5,8 @@ References used below:
 * NIST XCOM / Table 3 mu/rho and mu_en/rho: J. H. Hubbell and S. M. Seltzer, NISTIR 5632,
   NIST SRD 126, DOI 10.18434/T4D01F, https://physics.nist.gov/PhysRefData/XrayMassCoef/ElemTab/
   (z08, z13, z82). The mu/rho of Table 3 is the XCOM total attenuation with coherent scattering.
-* Water mu/rho and mu_en/rho: the same work, Table 4 (values in /work/shared/REFERENCES.md).
-* Water radiative stopping power: ESTAR, NIST SRD 124, DOI 10.18434/T4NC7P (REFERENCES.md).
+* Water mu/rho and mu_en/rho: the same work, Table 4.
+* Water radiative stopping power: ESTAR, NIST SRD 124, DOI 10.18434/T4NC7P (ICRU Report 37).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from iortmc.errors import DataError, InputError
 
 REQUIRED_Z = list(range(1, 31)) + [74, 79, 82]
 
-# water by mass (H 0.111894, O 0.888106), NISTIR 5632 Table 4 / ESTAR (REFERENCES.md)
+# water by mass (H 0.111894, O 0.888106), NISTIR 5632 Table 4 / ESTAR (ICRU Report 37)
 W_H, W_O = 0.111894, 0.888106
 WATER_TABLE4 = [  # E (MeV), mu/rho, mu_en/rho (cm2/g)
     (0.010, 5.329, 4.944), (0.015, 1.673, 1.374), (0.020, 0.8096, 0.5503),

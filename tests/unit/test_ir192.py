@@ -1,4 +1,4 @@
-"""The built-in Ir-192 line spectrum (issue 6 item 6): lines, intensities, sampling and a water check.
+"""The built-in Ir-192 line spectrum: lines, intensities, sampling and a water check.
 
 References
 ----------

@@ -131,7 +131,7 @@ def test_tables_are_cached_on_disk_outside_the_package(tmp_path, monkeypatch):
     build_s = time.perf_counter() - t0
     files = list(tmp_path.glob("tables-*.npz"))
     assert len(files) == 1
-    assert build_s < 1.0  # issue 2: built in under a second
+    assert build_s < 1.0  # built in under a second
     monkeypatch.setattr(tables, "_MEMORY", {})
     b = tables.material_tables(m)
     np.testing.assert_array_equal(a.mu_total, b.mu_total)
@@ -154,7 +154,7 @@ def test_corrupt_cache_file_is_rebuilt(tmp_path, monkeypatch):
 
 
 def test_import_is_fast():
-    """`import iortmc` under 1 s once caches are warm (issue 2)."""
+    """`import iortmc` under 1 s once caches are warm."""
     code = "import time; t=time.perf_counter(); import iortmc; print(time.perf_counter()-t)"
     env = dict(os.environ)
     src = str(Path(mc.__file__).parents[1])

@@ -1,4 +1,4 @@
-"""IAEA phase-space reader, writer and PhaseSpaceSource (issue 6 item 2).
+"""IAEA phase-space reader, writer and PhaseSpaceSource.
 
 Format: Capote et al., IAEA INDC(NDS)-0484 (2006). The hand-packed records below follow the
 format's conventions independently of the writer: a negative particle type byte means w < 0, a

@@ -1,4 +1,4 @@
-"""DoseResult: statistics, merging, normalisation and the versioned HDF5 format (issue 5)."""
+"""DoseResult: statistics, merging, normalisation and the versioned HDF5 format."""
 
 from __future__ import annotations
 
