@@ -5,7 +5,9 @@ IOERT: bevelled applicator and a lead shielding disc
 A 9 MeV electron beam through a PMMA applicator (6 cm inner diameter) onto water. First a flat
 applicator with a 4 mm lead disc at 2 cm depth, which protects the tissue beneath the target and
 backscatters electrons into the tissue in front of it; then a 30 degree bevelled applicator, whose
-oblique incidence pulls the depth dose towards the surface.
+oblique incidence pulls the depth dose towards the surface. Depths are measured from the tissue
+surface along the beam axis (the air inside the applicator is left out), and the open field is turned
+into monitor units for 20 Gy at the 90 % isodose with a stated output calibration.
 """
 
 import os
@@ -14,9 +16,12 @@ import numpy as np
 
 import iortmc as mc
 from iortmc import plot
+from iortmc.analysis import depth_dose, ranges
 from iortmc.clinical.applicators import IOERTApplicator, ShieldingDisc
+from iortmc.clinical.calibration import MonitorUnitCalibration
+from iortmc.clinical.prescription import Prescription
 
-HISTORIES = 4_000 if os.environ.get("IORTMC_GALLERY") else 400_000
+HISTORIES = 15_000 if os.environ.get("IORTMC_GALLERY") else 400_000
 
 
 def central_axis(result, radius_cm=1.0):
@@ -44,6 +49,21 @@ dmax = open_[z > 0].max()
 print(f"dose behind the disc: {100 * shielded[z > 2.4].max() / dmax:.1f} % of the open-field maximum")
 k = int(np.argmin(abs(z - 1.9)))
 print(f"backscatter in front of the disc: shielded/open = {shielded[k] / open_[k]:.2f}")
+
+# %%
+# Ranges from the tissue surface and monitor units
+# ------------------------------------------------
+# The central axis of the open field, 1 cm diameter detector, depth from where the axis enters the
+# water. The calibration is an example output of 1 cGy/MU at the depth of maximum dose of this
+# applicator and energy; a clinic uses its own measured value.
+dd = depth_dose(results["open"], axis="beam", radius_cm=0.5)
+r = ranges(dd.depth_cm, dd.dose, dd.rel_unc)
+print(f"tissue surface at {tuple(round(float(v), 2) for v in dd.surface_cm)} cm; "
+      f"R90 {r['R90']:.2f} cm, R50 {r['R50']:.2f} cm, Rp {r['Rp']:.2f} cm")
+cal = MonitorUnitCalibration(0.01, "dmax", energy_MeV=9, applicator="6 cm flat").calibrate(results["open"])
+cal.apply(results["open"])
+plan = Prescription(20.0, at="isodose", isodose_percent=90).evaluate(results["open"])
+print(plan.line())
 
 # %%
 fig = plot.compare(results["open"], results["shielded"], kind="profile", axis="z", point=(0, 0, 0),

@@ -35,7 +35,7 @@ __all__ = ["Check", "Report", "run", "CASES", "point_kernel_water_50kev"]
 
 # ---------------------------------------------------------------------------------------- references
 #: Liquid water, NISTIR 5632 Table 4 (Hubbell and Seltzer 1995, https://doi.org/10.18434/T4D01F):
-#: (E MeV, mu/rho cm2/g, mu_en/rho cm2/g); also in /work/shared/REFERENCES.md.
+#: (E MeV, mu/rho cm2/g, mu_en/rho cm2/g).
 WATER_TABLE4 = [
     (0.010, 5.329, 4.944), (0.015, 1.673, 1.374), (0.020, 0.8096, 0.5503), (0.030, 0.3756, 0.1557),
     (0.040, 0.2683, 0.06947), (0.050, 0.2269, 0.04223), (0.060, 0.2059, 0.03190),
